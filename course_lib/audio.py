@@ -265,6 +265,11 @@ def save(path, y, *, sr: int, subtype: str = "PCM_16") -> Path:
                 "scale y down (e.g. y / np.abs(y).max())",
                 stacklevel=2,
             )
+    if subtype == "PCM_16":
+        # Convert here rather than in libsndfile, which scales by 32767 on write but
+        # 1/32768 on read; float_to_int16 uses 32768 both ways, so a 16-bit file
+        # read back with load() is within half a step of y (and exact for int16 data).
+        y = float_to_int16(np.clip(y, -1.0, 1.0))
     data = y.T if y.ndim == 2 else y  # soundfile wants (n, channels)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
