@@ -1,0 +1,444 @@
+"""Plots and audio players: waveforms, spectrograms, spectra, ``play``.
+
+Notebook: 01_digital_audio.ipynb
+
+Every plotting function draws on the ``ax`` it is given (or on a new figure
+when ``ax`` is None), labels its axes in physical units (seconds, Hz, dB)
+and returns the :class:`matplotlib.axes.Axes`, so a notebook can add a title
+or a legend afterwards. matplotlib is imported inside the functions, so
+``import course_lib`` stays light.
+
+:func:`play` returns an :class:`IPython.display.Audio` player; it checks the
+signal first and says what is wrong (NaN, clipping, integer samples, a
+sample rate no browser plays) instead of failing inside IPython.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from .audio import check_sr, valid_audio
+from .errors import ParameterError
+
+__all__ = [
+    "waveform", "spectrogram", "spectrum", "magnitude_spectrum", "Spectrum",
+    "compare_waveforms", "play", "mel_frequencies",
+]
+
+_Y_AXES = ("linear", "log", "mel")
+# Browsers play WAV at 3 kHz and above (the Web Audio minimum); below that, warn.
+_MIN_PLAYABLE_SR = 3000
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _new_ax(ax, *, figsize=(8, 2.8)):
+    """Return ``ax``, or the Axes of a new figure."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _hz_to_mel(f):
+    """Slaney mel scale (librosa's default, ``htk=False``): linear below 1 kHz, log above."""
+    f = np.asarray(f, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    return np.where(
+        f >= min_log_hz,
+        min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep,
+        f / f_sp,
+    )
+
+
+def _mel_to_hz(m):
+    """Inverse of :func:`_hz_to_mel`."""
+    m = np.asarray(m, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    return np.where(
+        m >= min_log_mel,
+        min_log_hz * np.exp(logstep * (m - min_log_mel)),
+        f_sp * m,
+    )
+
+
+def mel_frequencies(n_mels: int, *, fmin: float = 0.0, fmax: float) -> np.ndarray:
+    """Centre frequencies (Hz) of ``n_mels`` bands equally spaced on the Slaney mel scale.
+
+    Notebook: 03_mel_mfcc.ipynb
+
+    The same as ``librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax)``;
+    :func:`spectrogram` uses it to put a mel spectrogram's rows at their
+    frequencies.
+
+    Parameters
+    ----------
+    n_mels : int > 0
+    fmin, fmax : float
+        Lowest and highest frequency in Hz, ``0 <= fmin < fmax``.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_mels,)], float64
+
+    >>> mel_frequencies(3, fmin=0.0, fmax=1000.0)
+    array([   0.,  500., 1000.])
+    """
+    if isinstance(n_mels, bool) or not isinstance(n_mels, (int, np.integer)) or n_mels <= 0:
+        raise ParameterError(f"n_mels={n_mels!r} must be a positive integer")
+    if not (0 <= fmin < fmax):
+        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r}: need 0 <= fmin < fmax (Hz)")
+    mels = np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels)
+    return _mel_to_hz(mels)
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around monotonically increasing ``centres`` (for pcolormesh)."""
+    if centres.size == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    first = centres[0] - (mid[0] - centres[0])
+    last = centres[-1] + (centres[-1] - mid[-1])
+    return np.concatenate([[first], mid, [last]])
+
+
+# --------------------------------------------------------------------------- waveforms
+
+def waveform(y, *, sr: int, ax=None, title: str | None = None, label: str | None = None,
+             offset: float = 0.0, **plot_kwargs):
+    """Plot a signal against time in seconds.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], float
+        Mono, or channels first (each channel is drawn as its own line and
+        labelled ``channel 0``, ``channel 1``, ... in a legend).
+    sr : int
+        Sample rate in Hz.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when None. Calling ``waveform`` twice
+        on the same ``ax`` overlays two signals (give each a ``label``).
+    title : str or None
+    label : str or None
+        Legend entry (mono signals).
+    offset : float
+        Time in seconds of the first sample (to plot an excerpt at its place).
+    **plot_kwargs
+        Passed to ``ax.plot`` (``color``, ``alpha``, ``linewidth``...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis "Time (s)", y axis "Amplitude".
+    """
+    valid_audio(y)
+    sr = check_sr(sr)
+    ax = _new_ax(ax)
+    t = offset + np.arange(y.shape[-1]) / sr
+    plot_kwargs.setdefault("linewidth", 0.8)
+    if y.ndim == 1:
+        ax.plot(t, y, label=label, **plot_kwargs)
+    else:
+        for c, channel in enumerate(y):
+            name = f"channel {c}" if label is None else f"{label} (channel {c})"
+            ax.plot(t, channel, label=name, **plot_kwargs)
+    if y.ndim == 2 or label is not None:
+        ax.legend(loc="upper right", fontsize="small")
+    ax.set_xlim(t[0], t[-1] if t.size > 1 else t[0] + 1.0 / sr)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Amplitude")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def compare_waveforms(signals, *, sr: int, title: str | None = None, sharey: bool = True):
+    """Plot several signals one above the other on a shared time axis.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    signals : dict[str, np.ndarray [shape=(n,)]]
+        Label -> mono signal at rate ``sr`` (lengths may differ).
+    sr : int
+    title : str or None
+        Figure title.
+    sharey : bool
+        Same amplitude scale on every row.
+
+    Returns
+    -------
+    np.ndarray [shape=(len(signals),)] of matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(signals, dict) or not signals:
+        raise ParameterError(
+            f"signals must be a non-empty dict of label -> signal, got {type(signals).__name__}"
+        )
+    for label, y in signals.items():
+        valid_audio(y, mono=True, name=f"signals[{label!r}]")
+    fig, axes = plt.subplots(len(signals), 1, figsize=(8, 1.8 * len(signals) + 0.6),
+                             sharex=True, sharey=sharey, layout="constrained", squeeze=False)
+    axes = axes[:, 0]
+    for ax, (label, y) in zip(axes, signals.items()):
+        waveform(y, sr=sr, ax=ax)
+        ax.set_title(label, fontsize="medium", loc="left")
+        ax.set_xlabel("")
+    axes[-1].set_xlabel("Time (s)")
+    axes[-1].set_xlim(0, max(y.shape[-1] for y in signals.values()) / sr)
+    if title is not None:
+        fig.suptitle(title)
+    return axes
+
+
+# --------------------------------------------------------------------------- spectra
+
+def spectrogram(S_db, *, sr: int, hop_length: int, ax=None, y_axis: str = "linear",
+                fmin: float = 0.0, fmax: float | None = None, title: str | None = None,
+                colorbar: bool = True, cmap: str = "magma", vmin: float | None = None,
+                vmax: float | None = None):
+    """Show a spectrogram in dB with time in seconds and frequency in Hz.
+
+    Notebook: 02_spectral_analysis.ipynb
+
+    Parameters
+    ----------
+    S_db : np.ndarray [shape=(n_freq, n_frames)], real
+        Values in dB, e.g. ``spectral.power_to_db(np.abs(D)**2)``. For
+        ``y_axis="linear"`` or ``"log"`` the rows are STFT bins ``0..sr/2``
+        (``n_freq = 1 + n_fft // 2``); for ``"mel"`` they are mel bands
+        from ``fmin`` to ``fmax``.
+    sr : int
+        Sample rate of the analysed signal, in Hz.
+    hop_length : int > 0
+        Samples between frames; frame ``t`` is centred at ``t * hop_length / sr`` s
+        (the ``center=True`` convention of :func:`course_lib.spectral.stft`).
+    ax : matplotlib.axes.Axes or None
+    y_axis : {"linear", "log", "mel"}
+        Frequency axis: linear in Hz, logarithmic in Hz (symlog, so 0 Hz
+        still shows), or the mel bands at their centre frequencies.
+    fmin : float
+        Lowest mel band's frequency (``y_axis="mel"`` only).
+    fmax : float or None
+        Upper frequency limit shown (and for ``"mel"`` the highest band's
+        frequency); default ``sr / 2``.
+    title : str or None
+    colorbar : bool
+        Add a colour bar labelled in dB.
+    cmap, vmin, vmax
+        Passed to ``pcolormesh``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis "Time (s)", y axis "Frequency (Hz)"; the mesh is ``ax.collections[0]``.
+    """
+    S_db = np.asarray(S_db)
+    if S_db.ndim != 2 or 0 in S_db.shape:
+        raise ParameterError(
+            f"S_db must be 2-D (n_freq, n_frames), got shape={S_db.shape}; "
+            "for a batch or stereo spectrogram plot one channel, e.g. S_db[0]"
+        )
+    if np.iscomplexobj(S_db):
+        raise ParameterError(
+            "S_db is complex: pass dB values, e.g. spectral.amplitude_to_db(np.abs(D))"
+        )
+    sr = check_sr(sr)
+    if isinstance(hop_length, bool) or not isinstance(hop_length, (int, np.integer)) or hop_length <= 0:
+        raise ParameterError(f"hop_length={hop_length!r} must be a positive integer (samples)")
+    if y_axis not in _Y_AXES:
+        raise ParameterError(f"y_axis={y_axis!r} must be one of {_Y_AXES}")
+    nyquist = sr / 2
+    if fmax is None:
+        fmax = nyquist
+    if not (0 < fmax <= nyquist):
+        raise ParameterError(f"fmax={fmax!r} must be in (0, sr/2 = {nyquist:g}] Hz")
+
+    n_freq, n_frames = S_db.shape
+    times = np.arange(n_frames) * hop_length / sr
+    t_edges = _edges(times) if n_frames > 1 else np.array([0.0, hop_length / sr])
+    ax = _new_ax(ax)
+    if y_axis == "mel":
+        freqs = mel_frequencies(n_freq, fmin=fmin, fmax=fmax)
+        # rows are evenly spaced in mel: draw in mel units, label the ticks in Hz
+        y_centres = _hz_to_mel(freqs)
+        y_edges = _edges(y_centres) if n_freq > 1 else np.array([y_centres[0] - 0.5, y_centres[0] + 0.5])
+    else:
+        freqs = np.linspace(0.0, nyquist, n_freq)  # bin k of an n_fft = 2(n_freq-1) STFT
+        y_edges = np.clip(_edges(freqs), 0.0, nyquist) if n_freq > 1 else np.array([0.0, nyquist])
+    mesh = ax.pcolormesh(t_edges, y_edges, S_db, shading="flat", cmap=cmap,
+                         vmin=vmin, vmax=vmax, rasterized=True)
+    ax.set_xlim(max(t_edges[0], 0.0), t_edges[-1])
+    ax.set_xlabel("Time (s)")
+    if y_axis == "mel":
+        ax.set_ylim(y_edges[0], y_edges[-1])
+        ticks_hz = [f for f in (0, 250, 500, 1000, 2000, 4000, 8000, 16000) if fmin <= f <= fmax]
+        ax.set_yticks(_hz_to_mel(ticks_hz))
+        ax.set_yticklabels([f"{f:g}" for f in ticks_hz])
+        ax.set_ylabel("Frequency (Hz, mel scale)")
+    else:
+        if y_axis == "log":
+            # symlog: logarithmic above 64 Hz, linear below, so the 0 Hz row stays visible
+            ax.set_yscale("symlog", linthresh=64.0, base=2, linscale=0.5)
+        ax.set_ylim(0.0, fmax)
+        ax.set_ylabel("Frequency (Hz)")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, format="%+.0f dB", label="dB")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+class Spectrum(NamedTuple):
+    """What :func:`magnitude_spectrum` returns."""
+
+    freqs: np.ndarray     # (n_fft // 2 + 1,) Hz
+    magnitude_db: np.ndarray  # (n_fft // 2 + 1,) dB re a full-scale sine
+
+
+def magnitude_spectrum(y, *, sr: int, n_fft: int | None = None, window: str = "hann",
+                       floor_db: float = -140.0) -> Spectrum:
+    """Magnitude spectrum of a whole mono signal in dB relative to a full-scale sine.
+
+    Notebook: 01_digital_audio.ipynb
+
+    The spectrum is scaled so that a sine of amplitude ``A`` at a bin's
+    frequency reads ``20·log10(A)`` dB: ``|X| · 2 / sum(window)``. So a
+    full-scale sine (amplitude 1) peaks at 0 dB whatever ``n_fft`` or the
+    window.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float
+    sr : int
+    n_fft : int or None
+        FFT length, ``>= len(y)`` (zero-padded); default ``len(y)``.
+    window : str
+        Any window name ``scipy.signal.get_window`` knows ("hann", "boxcar"...).
+    floor_db : float
+        Lower limit of the returned values (silence is not -inf).
+
+    Returns
+    -------
+    Spectrum
+        ``freqs`` (Hz, ``0..sr/2``) and ``magnitude_db``, both of shape ``(n_fft // 2 + 1,)``.
+    """
+    from scipy.signal import get_window
+
+    valid_audio(y, mono=True)
+    sr = check_sr(sr)
+    n = y.shape[0]
+    if n_fft is None:
+        n_fft = n
+    if isinstance(n_fft, bool) or not isinstance(n_fft, (int, np.integer)) or n_fft < n:
+        raise ParameterError(
+            f"n_fft={n_fft!r} must be an integer >= len(y) = {n} (the signal is zero-padded, never cut)"
+        )
+    w = get_window(window, n, fftbins=True) if n > 1 else np.ones(1)
+    X = np.fft.rfft(np.asarray(y, dtype=np.float64) * w, n=n_fft)
+    mag = np.abs(X) * 2.0 / np.sum(w)
+    db = 20.0 * np.log10(np.maximum(mag, 10.0 ** (floor_db / 20.0)))
+    return Spectrum(freqs=np.fft.rfftfreq(n_fft, d=1.0 / sr), magnitude_db=db)
+
+
+def spectrum(y, *, sr: int, ax=None, n_fft: int | None = None, window: str = "hann",
+             title: str | None = None, label: str | None = None, floor_db: float = -140.0,
+             log_freq: bool = False, **plot_kwargs):
+    """Plot the magnitude spectrum of a mono signal, frequency in Hz, level in dB.
+
+    Notebook: 01_digital_audio.ipynb
+
+    See :func:`magnitude_spectrum` for the scaling (a full-scale sine peaks at 0 dB).
+    Calling it twice on the same ``ax`` (with ``label``) compares two signals.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis "Frequency (Hz)", y axis "Magnitude (dB)".
+    """
+    spec = magnitude_spectrum(y, sr=sr, n_fft=n_fft, window=window, floor_db=floor_db)
+    ax = _new_ax(ax)
+    plot_kwargs.setdefault("linewidth", 0.8)
+    ax.plot(spec.freqs, spec.magnitude_db, label=label, **plot_kwargs)
+    if log_freq:
+        ax.set_xscale("symlog", linthresh=64.0, base=2, linscale=0.5)
+    ax.set_xlim(0.0, spec.freqs[-1])
+    ax.set_xlabel("Frequency (Hz)")
+    ax.set_ylabel("Magnitude (dB)")
+    if label is not None:
+        ax.legend(loc="upper right", fontsize="small")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------------- audio
+
+def play(y, *, sr: int, normalize: bool = False):
+    """An audio player for a notebook: :class:`IPython.display.Audio` with checks first.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], float in [-1, 1]
+    sr : int
+        Sample rate in Hz. Browsers play 3 kHz and above; lower rates warn.
+    normalize : bool
+        Scale so the peak is full scale (IPython's behaviour). With the
+        default False you hear the real level, and a signal outside
+        [-1, 1] is an error rather than silently rescaled.
+
+    Returns
+    -------
+    IPython.display.Audio
+
+    Raises
+    ------
+    ParameterError
+        Not a float array, NaN/Inf, empty, more than 2 dimensions, a bad
+        ``sr``, or samples outside [-1, 1] with ``normalize=False``.
+    """
+    from IPython.display import Audio
+
+    if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer):
+        raise ParameterError(
+            f"y has integer dtype={y.dtype}; convert to float in [-1, 1] first "
+            "(audio.int16_to_float for int16)"
+        )
+    valid_audio(y)
+    sr = check_sr(sr)
+    if y.ndim == 2 and y.shape[0] > 8:
+        raise ParameterError(
+            f"y has shape={y.shape}: {y.shape[0]} channels? Audio is (channels, n); "
+            "transpose a (n, channels) array with y.T"
+        )
+    if sr < _MIN_PLAYABLE_SR:
+        warnings.warn(
+            f"sr={sr} Hz: browsers play audio from {_MIN_PLAYABLE_SR} Hz up; "
+            "resample first (audio.resample(y, orig_sr=sr, target_sr=16000))",
+            stacklevel=2,
+        )
+    if not normalize:
+        p = float(np.max(np.abs(y)))
+        if p > 1.0:
+            raise ParameterError(
+                f"y peaks at {p:.3g}, outside [-1, 1]: it would clip; scale it "
+                "(y / np.abs(y).max()) or pass normalize=True"
+            )
+    return Audio(np.asarray(y, dtype=np.float64), rate=sr, normalize=normalize)

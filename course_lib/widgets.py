@@ -1,0 +1,497 @@
+"""Interactive demos (ipywidgets sliders) with a static fallback.
+
+Notebook: 01_digital_audio.ipynb
+
+Each demo comes in three layers, so that what is drawn can be tested
+without a browser:
+
+- a pure function that computes the curves (:func:`aliasing_curves`,
+  :func:`quantization_curves`), returning a ``NamedTuple``;
+- a function that draws one setting on an Axes (:func:`plot_aliasing`,
+  :func:`plot_quantization`);
+- the demo (:func:`aliasing_demo`, :func:`quantization_demo`): a slider
+  when a widget frontend can show one, otherwise a static grid of a few
+  settings.
+
+The demo is static when ``static=True``, or (with ``static=None``, the
+default) when any of these holds: the environment variable
+``COURSE_STATIC_WIDGETS`` or ``COURSE_FAST`` is set to 1 (CI, nbval, ``make
+test``), ipywidgets is not installed, or the code is not running in a
+Jupyter kernel (a plain script or the IPython terminal cannot show sliders).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from .audio import valid_audio
+from .errors import ParameterError
+
+__all__ = [
+    "use_static", "apparent_frequency", "AliasingCurves", "aliasing_curves", "plot_aliasing",
+    "aliasing_demo", "QuantizationCurves", "quantization_curves", "plot_quantization",
+    "quantization_demo",
+]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+# --------------------------------------------------------------------------- mode
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (which can talk to widget frontends)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _have_ipywidgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def use_static(static: bool | None = None) -> bool:
+    """Decide whether a demo draws a static figure (True) or sliders (False).
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    static : bool or None
+        True or False forces the choice (False raises if ipywidgets is
+        missing); None decides from the environment, as the module
+        docstring explains.
+    """
+    if static is not None:
+        if not isinstance(static, bool):
+            raise ParameterError(f"static={static!r} must be True, False or None")
+        if not static and not _have_ipywidgets():
+            raise ParameterError(
+                "static=False needs ipywidgets, which is not installed; "
+                "pip install ipywidgets, or use static=True"
+            )
+        return static
+    if _env_true("COURSE_STATIC_WIDGETS") or _env_true("COURSE_FAST"):
+        return True
+    return not (_have_ipywidgets() and _in_kernel())
+
+
+def _show(obj) -> None:
+    """Display ``obj`` in a notebook (no-op outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(obj)
+
+
+def _finish_static(fig, show: bool):
+    """Display a static figure once and detach it from pyplot (no second copy at cell end)."""
+    import matplotlib.pyplot as plt
+
+    if show and _in_ipython():
+        _show(fig)
+        plt.close(fig)
+    return fig
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def _check_positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name}={value!r} must be a positive number")
+    if not np.isfinite(value) or value <= 0:
+        raise ParameterError(f"{name}={value!r} must be a positive, finite number")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- aliasing
+
+def _signed_alias(f: float, sr: float) -> float:
+    """The frequency in [-sr/2, sr/2] that has the same samples as ``f``: ``f - sr·round(f/sr)``."""
+    return f - sr * np.round(f / sr)
+
+
+def apparent_frequency(f, *, sr) -> float:
+    """The frequency (Hz, in ``[0, sr/2]``) a sinusoid of frequency ``f`` appears at after sampling.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Sampling cannot tell ``f`` from ``f ± k·sr`` (for any integer ``k``) nor
+    from ``-f``, so it folds every frequency into ``[0, sr/2]``:
+    ``|f - sr·round(f / sr)|``.
+
+    Parameters
+    ----------
+    f : float >= 0
+        Frequency of the sinusoid in Hz.
+    sr : float > 0
+        Sample rate in Hz.
+
+    Returns
+    -------
+    float
+
+    >>> apparent_frequency(900.0, sr=1000)
+    100.0
+    >>> apparent_frequency(300.0, sr=1000)
+    300.0
+    """
+    sr = _check_positive(sr, "sr")
+    if isinstance(f, bool) or not isinstance(f, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(f) or f < 0:
+        raise ParameterError(f"f={f!r} must be a non-negative, finite frequency in Hz")
+    return float(abs(_signed_alias(float(f), sr)))
+
+
+class AliasingCurves(NamedTuple):
+    """What :func:`aliasing_curves` returns (times in seconds)."""
+
+    t: np.ndarray          # (n_fine,) a fine time grid for the "continuous" curves
+    y: np.ndarray          # (n_fine,) sin(2π f t + φ), the continuous sinusoid
+    t_samples: np.ndarray  # (n_samples,) the sampling instants n / sr
+    y_samples: np.ndarray  # (n_samples,) the samples
+    y_alias: np.ndarray    # (n_fine,) the lowest-frequency sinusoid through the samples
+    f_alias: float         # its frequency, in [0, sr/2]
+
+
+def aliasing_curves(f, *, sr, duration: float = 0.01, phase: float = 0.0,
+                    points_per_sample: int = 50) -> AliasingCurves:
+    """The curves of the aliasing picture: a sinusoid, its samples and the alias through them.
+
+    Notebook: 01_digital_audio.ipynb
+
+    The samples of ``sin(2π f t + φ)`` at ``t = n / sr`` equal those of
+    ``sin(2π f_s t + φ)`` with ``f_s = f - sr·round(f/sr)`` in
+    ``[-sr/2, sr/2]``, because the two differ by a whole number of turns at
+    every sample. That lower-frequency sinusoid is what an ideal
+    reconstruction (sinc interpolation) gives back.
+
+    Parameters
+    ----------
+    f : float >= 0
+        Frequency of the sinusoid in Hz.
+    sr : float > 0
+        Sample rate in Hz.
+    duration : float > 0
+        Length of the excerpt in seconds.
+    phase : float
+        Phase φ in radians.
+    points_per_sample : int > 0
+        Density of the fine grid.
+
+    Returns
+    -------
+    AliasingCurves
+    """
+    sr = _check_positive(sr, "sr")
+    duration = _check_positive(duration, "duration")
+    f_alias = apparent_frequency(f, sr=sr)
+    if not isinstance(points_per_sample, (int, np.integer)) or points_per_sample < 1:
+        raise ParameterError(f"points_per_sample={points_per_sample!r} must be a positive integer")
+    n_samples = int(np.floor(duration * sr)) + 1
+    if n_samples > 100_000:
+        raise ParameterError(
+            f"duration={duration!r} s at sr={sr:g} Hz is {n_samples} samples; "
+            "the picture needs a short excerpt (a few periods), e.g. duration=10 / sr"
+        )
+    t_samples = np.arange(n_samples) / sr
+    t = np.linspace(0.0, t_samples[-1], (n_samples - 1) * points_per_sample + 1)
+    f_signed = _signed_alias(float(f), sr)
+    return AliasingCurves(
+        t=t,
+        y=np.sin(2 * np.pi * f * t + phase),
+        t_samples=t_samples,
+        y_samples=np.sin(2 * np.pi * f * t_samples + phase),
+        y_alias=np.sin(2 * np.pi * f_signed * t + phase),
+        f_alias=f_alias,
+    )
+
+
+def plot_aliasing(f, *, sr, ax=None, duration: float | None = None, phase: float = 0.0):
+    """Draw a sinusoid, its samples and the alias those samples describe.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    f, sr, phase
+        As in :func:`aliasing_curves`.
+    ax : matplotlib.axes.Axes or None
+    duration : float or None
+        Seconds shown; default 12 sample periods.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis "Time (s)"; the title gives ``f``, ``sr`` and the apparent frequency.
+    """
+    from .display import _new_ax
+
+    sr_f = _check_positive(sr, "sr")
+    c = aliasing_curves(f, sr=sr_f, duration=12 / sr_f if duration is None else duration,
+                        phase=phase)
+    ax = _new_ax(ax)
+    ax.plot(c.t, c.y, color="0.6", linewidth=1.0, label=f"signal, {f:g} Hz")
+    ax.plot(c.t, c.y_alias, "--", color="tab:red", linewidth=1.2,
+            label=f"what the samples say, {c.f_alias:g} Hz")
+    ax.plot(c.t_samples, c.y_samples, "o", color="tab:blue", markersize=4,
+            label=f"samples at {sr_f:g} Hz")
+    ax.set_xlim(c.t[0], c.t[-1])
+    ax.set_ylim(-1.25, 1.6)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Amplitude")
+    verdict = "no aliasing" if f <= sr_f / 2 else "aliased"
+    ax.set_title(f"{f:g} Hz sampled at {sr_f:g} Hz appears at {c.f_alias:g} Hz ({verdict})",
+                 fontsize="medium")
+    ax.legend(loc="upper right", fontsize="x-small", ncols=3)
+    return ax
+
+
+def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | None = None,
+                  static: bool | None = None, static_freqs=None, show: bool = True):
+    """Slider demo of aliasing: move a sinusoid's frequency and watch its samples.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sample rate in Hz.
+    f : float or None
+        Starting frequency of the slider (default ``0.1·sr``).
+    f_max : float or None
+        Slider range ``[0, f_max]`` (default ``2·sr``).
+    static : bool or None
+        See :func:`use_static`.
+    static_freqs : sequence of float or None
+        Frequencies in the static grid; default ``0.1, 0.45, 0.9, 1.1`` times ``sr``.
+    show : bool
+        Display the demo in the notebook (it is returned either way; assign
+        the result, ``demo = aliasing_demo()``, so it is not shown twice).
+
+    Returns
+    -------
+    ipywidgets.interactive or matplotlib.figure.Figure
+        The slider widget, or the static figure (one Axes per frequency).
+    """
+    sr = _check_positive(sr, "sr")
+    f = 0.1 * sr if f is None else f
+    f_max = 2.0 * sr if f_max is None else _check_positive(f_max, "f_max")
+    apparent_frequency(f, sr=sr)  # validates f
+    if use_static(static):
+        import matplotlib.pyplot as plt
+
+        freqs = [0.1 * sr, 0.45 * sr, 0.9 * sr, 1.1 * sr] if static_freqs is None else list(static_freqs)
+        if not freqs:
+            raise ParameterError("static_freqs is empty; give at least one frequency")
+        fig, axes = plt.subplots(len(freqs), 1, figsize=(8, 2.3 * len(freqs)),
+                                 sharex=True, layout="constrained", squeeze=False)
+        for ax, freq in zip(axes[:, 0], freqs):
+            plot_aliasing(freq, sr=sr, ax=ax)
+            ax.set_xlabel("")
+        axes[-1, 0].set_xlabel("Time (s)")
+        fig.suptitle("Aliasing (static view: run in JupyterLab for the slider)")
+        return _finish_static(fig, show)
+
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def _draw(f):
+        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+        plot_aliasing(f, sr=sr, ax=ax)
+        plt.show()
+
+    slider = widgets.FloatSlider(value=f, min=0.0, max=f_max, step=sr / 200,
+                                 description="f (Hz)", continuous_update=False,
+                                 readout_format=".0f", layout=widgets.Layout(width="600px"))
+    demo = widgets.interactive(_draw, f=slider)
+    if show:
+        _show(demo)
+    return demo
+
+
+# --------------------------------------------------------------------------- quantisation
+
+def _check_bits(bits) -> int:
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 32:
+        raise ParameterError(f"bits={bits!r} must be an integer from 1 to 32")
+    return int(bits)
+
+
+class QuantizationCurves(NamedTuple):
+    """What :func:`quantization_curves` returns."""
+
+    y: np.ndarray      # (n,) the input
+    y_q: np.ndarray    # (n,) quantised with 2**bits levels
+    error: np.ndarray  # (n,) y_q - y
+    snr_db: float      # 10·log10(Σy² / Σerror²)
+    theory_db: float   # 6.02·bits + 1.76, the full-scale-sine rule of thumb
+    step: float        # Δ = 2 / 2**bits
+
+
+def quantization_curves(y, *, bits) -> QuantizationCurves:
+    """Quantise ``y`` uniformly (mid-rise, ``2**bits`` levels over [-1, 1)) and measure the SNR.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Level ``k`` is ``-1 + (k + ½)Δ`` with ``Δ = 2 / 2**bits``; each sample
+    goes to the level of the cell it falls in, samples at or above 1 to the
+    top level. For a full-scale sine the error is close to uniform on
+    ``[-Δ/2, Δ/2]``, which gives the rule of thumb ``SNR ≈ 6.02·bits + 1.76`` dB.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)], float
+    bits : int in 1..32
+
+    Returns
+    -------
+    QuantizationCurves
+    """
+    valid_audio(y)
+    bits = _check_bits(bits)
+    x = np.asarray(y, dtype=np.float64)
+    levels = 2 ** bits
+    step = 2.0 / levels
+    k = np.clip(np.floor((x + 1.0) / step), 0, levels - 1)
+    y_q = -1.0 + (k + 0.5) * step
+    error = y_q - x
+    signal_energy = float(np.sum(x ** 2))
+    error_energy = float(np.sum(error ** 2))
+    if error_energy == 0:
+        snr = float("inf")
+    elif signal_energy == 0:
+        snr = float("-inf")
+    else:
+        snr = float(10.0 * np.log10(signal_energy / error_energy))
+    return QuantizationCurves(y=x, y_q=y_q, error=error, snr_db=snr,
+                              theory_db=6.02 * bits + 1.76, step=step)
+
+
+def plot_quantization(y, *, sr, bits, ax=None, show_error: bool = True):
+    """Draw a signal, its ``bits``-bit quantised version and (optionally) the error.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float
+        A short excerpt (a few periods); every sample is drawn.
+    sr : int
+    bits : int
+    ax : matplotlib.axes.Axes or None
+    show_error : bool
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        x axis "Time (s)"; the title gives the bits, levels and measured vs theoretical SNR.
+    """
+    from .audio import check_sr
+    from .display import _new_ax
+
+    valid_audio(y, mono=True)
+    sr = check_sr(sr)
+    c = quantization_curves(y, bits=bits)
+    t = np.arange(y.shape[0]) / sr
+    ax = _new_ax(ax)
+    ax.plot(t, c.y, color="0.6", linewidth=1.0, label="original")
+    ax.step(t, c.y_q, where="mid", color="tab:blue", linewidth=1.2, label=f"{bits}-bit")
+    if show_error:
+        ax.plot(t, c.error, color="tab:red", linewidth=0.8, label="error")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Amplitude")
+    ax.set_title(f"{bits} bits = {2 ** bits} levels: SNR {c.snr_db:.1f} dB "
+                 f"(6.02·b + 1.76 = {c.theory_db:.1f} dB)", fontsize="medium")
+    ax.legend(loc="upper right", fontsize="x-small", ncols=3)
+    return ax
+
+
+def _demo_sine(sr: int, f: float, duration: float) -> np.ndarray:
+    t = np.arange(int(round(duration * sr))) / sr
+    return np.sin(2 * np.pi * f * t)
+
+
+def quantization_demo(*, y=None, sr: int = 48000, bits: int = 4, static: bool | None = None,
+                      static_bits=(2, 4, 8), show: bool = True):
+    """Slider demo of quantisation: choose the bit depth, see the staircase and the error.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)] or None
+        A short excerpt to quantise; default 5 ms of a full-scale 440 Hz sine.
+    sr : int
+        Its sample rate.
+    bits : int
+        Starting value of the slider (1..16).
+    static : bool or None
+        See :func:`use_static`.
+    static_bits : sequence of int
+        Bit depths of the static grid.
+    show : bool
+        Display the demo (see :func:`aliasing_demo`).
+
+    Returns
+    -------
+    ipywidgets.interactive or matplotlib.figure.Figure
+    """
+    from .audio import check_sr
+
+    sr = check_sr(sr)
+    y = _demo_sine(sr, 440.0, 0.005) if y is None else y
+    valid_audio(y, mono=True)
+    bits = _check_bits(bits)
+    if use_static(static):
+        import matplotlib.pyplot as plt
+
+        static_bits = [_check_bits(b) for b in static_bits]
+        if not static_bits:
+            raise ParameterError("static_bits is empty; give at least one bit depth")
+        fig, axes = plt.subplots(len(static_bits), 1, figsize=(8, 2.3 * len(static_bits)),
+                                 sharex=True, layout="constrained", squeeze=False)
+        for ax, b in zip(axes[:, 0], static_bits):
+            plot_quantization(y, sr=sr, bits=b, ax=ax)
+            ax.set_xlabel("")
+        axes[-1, 0].set_xlabel("Time (s)")
+        fig.suptitle("Quantisation (static view: run in JupyterLab for the slider)")
+        return _finish_static(fig, show)
+
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def _draw(bits):
+        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+        plot_quantization(y, sr=sr, bits=bits, ax=ax)
+        plt.show()
+
+    slider = widgets.IntSlider(value=min(bits, 16), min=1, max=16, description="bits",
+                               continuous_update=False)
+    demo = widgets.interactive(_draw, bits=slider)
+    if show:
+        _show(demo)
+    return demo

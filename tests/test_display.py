@@ -1,0 +1,258 @@
+"""Tests for course_lib.display: labelled axes, correct coordinates, clear errors."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import wave
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from course_lib import display  # noqa: E402
+from course_lib.errors import ParameterError  # noqa: E402
+
+SR = 16000
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _sine(f=1000.0, *, sr=SR, seconds=0.25, amplitude=1.0, dtype=np.float32):
+    t = np.arange(int(sr * seconds)) / sr
+    return (amplitude * np.sin(2 * np.pi * f * t)).astype(dtype)
+
+
+def _wav_header(audio) -> tuple[int, int]:
+    """(sample rate, channels) of the WAV bytes inside an IPython Audio object."""
+    with wave.open(io.BytesIO(audio.data)) as w:
+        return w.getframerate(), w.getnchannels()
+
+
+# --------------------------------------------------------------------------- import cost
+
+def test_import_course_lib_display_does_not_import_matplotlib():
+    code = ("import sys, course_lib, course_lib.display, course_lib.widgets; "
+            "print(sorted(m for m in ('matplotlib', 'torch', 'librosa', 'ipywidgets') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+# --------------------------------------------------------------------------- waveform
+
+@pytest.mark.parametrize("sr", [8000, 16000, 44100])
+def test_waveform_time_axis_in_seconds(sr):
+    y = _sine(sr=sr, seconds=0.1)
+    ax = display.waveform(y, sr=sr, title="a sine")
+    assert "Time" in ax.get_xlabel() and "(s)" in ax.get_xlabel()
+    assert ax.get_ylabel() == "Amplitude"
+    assert ax.get_title() == "a sine"
+    x, data = ax.lines[0].get_data()
+    np.testing.assert_allclose(x, np.arange(y.size) / sr)
+    np.testing.assert_array_equal(data, y)
+    assert ax.get_xlim()[1] == pytest.approx((y.size - 1) / sr)
+
+
+def test_waveform_stereo_draws_each_channel_with_a_legend():
+    y = np.stack([_sine(), 0.5 * _sine(500.0)])
+    ax = display.waveform(y, sr=SR)
+    assert len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), y[1])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["channel 0", "channel 1"]
+
+
+def test_waveform_draws_on_given_axes_and_offset():
+    fig, ax = plt.subplots()
+    out = display.waveform(_sine(), sr=SR, ax=ax, offset=2.0, label="x")
+    assert out is ax and len(fig.axes) == 1
+    assert ax.lines[0].get_xdata()[0] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    "y, kwargs, match",
+    [
+        (np.array([0.0, np.nan]), {"sr": SR}, "NaN"),
+        (np.zeros(4, dtype=np.int16), {"sr": SR}, "floating point"),
+        (np.zeros((2, 2, 2)), {"sr": SR}, "ndim=3"),
+        (np.zeros(0), {"sr": SR}, "empty"),
+        ([0.0, 0.1], {"sr": SR}, "numpy array"),
+        (np.zeros(4), {"sr": 0}, "sr=0"),
+    ],
+)
+def test_waveform_bad_input(y, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        display.waveform(y, **kwargs)
+
+
+def test_compare_waveforms_one_row_per_signal():
+    axes = display.compare_waveforms({"a": _sine(), "b": _sine(300.0)[:1000]}, sr=SR, title="t")
+    assert len(axes) == 2
+    assert [ax.get_title(loc="left") for ax in axes] == ["a", "b"]
+    assert axes[-1].get_xlabel() == "Time (s)"
+    with pytest.raises(ParameterError, match="dict"):
+        display.compare_waveforms([_sine()], sr=SR)
+
+
+# --------------------------------------------------------------------------- spectrogram
+
+def _db_spec(n_freq=257, n_frames=40, seed=0):
+    return np.random.default_rng(seed).normal(-40, 10, size=(n_freq, n_frames))
+
+
+@pytest.mark.parametrize("y_axis", ["linear", "log", "mel"])
+def test_spectrogram_axes_labelled_in_seconds_and_hz(y_axis):
+    S = _db_spec(n_freq=64 if y_axis == "mel" else 257)
+    ax = display.spectrogram(S, sr=SR, hop_length=128, y_axis=y_axis, title="spec")
+    assert ax.get_xlabel() == "Time (s)"
+    assert "Hz" in ax.get_ylabel()
+    assert ax.get_title() == "spec"
+    mesh = ax.collections[0]
+    assert mesh.get_array().size == S.size
+    np.testing.assert_allclose(np.sort(mesh.get_array().ravel()), np.sort(S.ravel()))
+    # 40 frames, hop 128 at 16 kHz: centres 0 .. 39*8 ms, the last cell ends half a hop later
+    assert ax.get_xlim()[1] == pytest.approx(39.5 * 128 / SR)
+
+
+def test_spectrogram_linear_axis_ends_at_nyquist_or_fmax():
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128)
+    assert ax.get_ylim() == pytest.approx((0.0, SR / 2))
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128, fmax=4000)
+    assert ax.get_ylim() == pytest.approx((0.0, 4000.0))
+
+
+def test_spectrogram_row_k_is_at_k_sr_over_n_fft():
+    """A single bright row k must be drawn around frequency k * sr / n_fft."""
+    S = np.full((257, 5), -80.0)
+    S[64] = 0.0  # n_fft = 512 -> bin 64 is 64 * 16000 / 512 = 2000 Hz
+    ax = display.spectrogram(S, sr=SR, hop_length=256, colorbar=False)
+    mesh = ax.collections[0]
+    coords = mesh.get_coordinates()  # (n_freq + 1, n_frames + 1, 2) cell corners
+    row_lo, row_hi = coords[64, 0, 1], coords[65, 0, 1]
+    assert row_lo < 2000.0 < row_hi
+    assert row_hi - row_lo == pytest.approx(SR / 512)
+
+
+def test_spectrogram_mel_ticks_are_hz():
+    ax = display.spectrogram(_db_spec(n_freq=40), sr=SR, hop_length=160, y_axis="mel",
+                             colorbar=False)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "1000" in labels and "4000" in labels
+
+
+def test_spectrogram_colorbar_in_db():
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128)
+    assert len(ax.figure.axes) == 2
+    assert "dB" in ax.figure.axes[1].get_ylabel()
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128, colorbar=False)
+    assert len(ax.figure.axes) == 1
+
+
+@pytest.mark.parametrize(
+    "S, kwargs, match",
+    [
+        (np.zeros(10), {}, "2-D"),
+        (np.zeros((2, 5, 5)), {}, "2-D"),
+        (np.zeros((5, 5), dtype=complex), {}, "complex"),
+        (np.zeros((5, 5)), {"hop_length": 0}, "hop_length=0"),
+        (np.zeros((5, 5)), {"hop_length": 1.5}, "hop_length=1.5"),
+        (np.zeros((5, 5)), {"y_axis": "bark"}, "y_axis='bark'"),
+        (np.zeros((5, 5)), {"fmax": 9000}, "fmax=9000"),
+        (np.zeros((5, 5)), {"sr": -1}, "sr=-1"),
+    ],
+)
+def test_spectrogram_bad_input(S, kwargs, match):
+    kw = {"sr": SR, "hop_length": 128, **kwargs}
+    with pytest.raises(ParameterError, match=match):
+        display.spectrogram(S, **kw)
+
+
+@pytest.mark.parametrize("n_mels, fmin, fmax", [(40, 0.0, 8000.0), (128, 20.0, 11025.0), (10, 300.0, 900.0)])
+def test_mel_frequencies_match_librosa(n_mels, fmin, fmax):
+    librosa = pytest.importorskip("librosa")
+    np.testing.assert_allclose(
+        display.mel_frequencies(n_mels, fmin=fmin, fmax=fmax),
+        librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax), rtol=1e-10,
+    )
+
+
+# --------------------------------------------------------------------------- spectrum
+
+@pytest.mark.parametrize("amplitude, window", [(1.0, "hann"), (0.5, "hann"), (0.1, "boxcar"), (1.0, "hamming")])
+def test_magnitude_spectrum_sine_reads_its_amplitude_in_db(amplitude, window):
+    # 1000 Hz in a 0.25 s signal at 16 kHz lands exactly on bin 250
+    y = _sine(1000.0, amplitude=amplitude, dtype=np.float64)
+    spec = display.magnitude_spectrum(y, sr=SR, window=window)
+    assert spec.freqs.shape == spec.magnitude_db.shape == (y.size // 2 + 1,)
+    k = int(np.argmax(spec.magnitude_db))
+    assert spec.freqs[k] == pytest.approx(1000.0)
+    assert spec.magnitude_db[k] == pytest.approx(20 * np.log10(amplitude), abs=1e-6)
+
+
+def test_magnitude_spectrum_zero_pads_and_floors_silence():
+    spec = display.magnitude_spectrum(np.zeros(100), sr=SR, n_fft=256, floor_db=-100.0)
+    assert spec.freqs.shape == (129,) and spec.freqs[-1] == pytest.approx(SR / 2)
+    assert np.all(spec.magnitude_db == -100.0)
+    with pytest.raises(ParameterError, match="n_fft=50"):
+        display.magnitude_spectrum(np.zeros(100), sr=SR, n_fft=50)
+    with pytest.raises(ParameterError, match="mono"):
+        display.magnitude_spectrum(np.zeros((2, 100)), sr=SR)
+
+
+def test_spectrum_plot_labels():
+    ax = display.spectrum(_sine(), sr=SR, label="sine", title="t")
+    assert ax.get_xlabel() == "Frequency (Hz)"
+    assert "dB" in ax.get_ylabel()
+    assert ax.get_xlim() == pytest.approx((0.0, SR / 2))
+
+
+# --------------------------------------------------------------------------- play
+
+@pytest.mark.parametrize("sr", [8000, 16000, 44100])
+def test_play_returns_audio_at_the_right_rate(sr):
+    from IPython.display import Audio
+
+    player = display.play(_sine(sr=sr, amplitude=0.5), sr=sr)
+    assert isinstance(player, Audio)
+    assert _wav_header(player) == (sr, 1)
+
+
+def test_play_stereo_and_level_kept():
+    y = np.stack([_sine(amplitude=0.25), _sine(amplitude=0.25)])
+    player = display.play(y, sr=SR)
+    assert _wav_header(player) == (SR, 2)
+    with wave.open(io.BytesIO(player.data)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    # normalize=False keeps the level: peak 0.25 of full scale, not 1.0
+    assert np.abs(pcm).max() == pytest.approx(0.25 * 32767, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "y, kwargs, match",
+    [
+        (np.array([0.0, 1.5]), {}, "normalize=True"),
+        (np.array([0.0, np.inf]), {}, "NaN or Inf"),
+        (np.zeros(10, dtype=np.int16), {}, "int16_to_float"),
+        (np.zeros((100, 2)), {}, "transpose"),
+        (np.zeros(10), {"sr": 16000.5}, "sr=16000.5"),
+    ],
+)
+def test_play_bad_input(y, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        display.play(y, **{"sr": SR, **kwargs})
+
+
+def test_play_normalize_accepts_loud_signal_and_low_rate_warns():
+    display.play(np.array([0.0, 1.5, -2.0]), sr=SR, normalize=True)
+    with pytest.warns(UserWarning, match="resample"):
+        display.play(np.zeros(100), sr=1000)
