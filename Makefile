@@ -21,7 +21,7 @@ SRC_HASH := $(shell echo "$(PIN_HASH) $(CURDIR)" | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.course-deps-$(PIN_HASH)
 SRC_STAMP := $(VENV)/.course-src-$(SRC_HASH)
 
-.PHONY: help setup lab test test-lib test-notebooks stubs kernel-user freeze bench clean distclean
+.PHONY: help setup lab test test-lib test-notebooks stubs kernel-user freeze bench corpus clean distclean
 
 help:
 	@echo "make lab        build the environment if needed and open JupyterLab"
@@ -32,6 +32,7 @@ help:
 	@echo "make stubs      regenerate exercises/ from solutions/"
 	@echo "make kernel-user  register the course kernel for other Jupyter installs (VS Code...)"
 	@echo "make bench      speed comparisons against the reference libraries"
+	@echo "make corpus     regenerate data/ (maintainers; needs: apt-get install espeak-ng flite sox fluidsynth fluid-soundfont-gm)"
 	@echo "make freeze     rewrite constraints.txt from the current environment (maintainers)"
 	@echo "make clean / distclean   remove caches / also the environment"
 
@@ -78,6 +79,9 @@ kernel-user: setup
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+corpus: setup
+	$(PY) tools/make_corpus.py
 
 freeze:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^speech-audio-course' > constraints.txt

@@ -1,0 +1,493 @@
+"""Tests of the shipped corpus (data/) and its loaders (course_lib.data).
+
+The corpus is checked as data: every file is where the manifest says, with the
+checksum, duration and sample rate it claims; splits are speaker-disjoint and
+hold every class; annotations agree with the audio (a chord's chroma peaks on
+its notes, beats sit on onsets); noises have the spectra their names promise.
+The optional public-dataset loaders are tested on tiny fixtures, and no test
+may touch the network.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from course_lib import data
+from course_lib.errors import AudioFileError, CourseLibError, ParameterError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "public_datasets"
+PCS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any download attempt fails the test."""
+    def _fail(url, dest):
+        raise AssertionError(f"test tried to download {url}")
+    monkeypatch.setattr(data, "_urlretrieve", _fail)
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return data.manifest()
+
+
+def triad(label):
+    root, quality = label.split(":")
+    r = PCS.index(root)
+    return {r, (r + (4 if quality == "maj" else 3)) % 12, (r + 7) % 12}
+
+
+# --------------------------------------------------------------------------- manifest integrity
+
+def test_manifest_matches_files(rows):
+    root = data.DATA_DIR
+    listed = {r["path"] for r in rows}
+    on_disk = {str(p.relative_to(root)) for p in root.rglob("*")
+               if p.is_file() and p.name not in ("manifest.csv", "README.md")}
+    assert on_disk == listed, f"unlisted: {sorted(on_disk - listed)[:5]}, missing: {sorted(listed - on_disk)[:5]}"
+    for r in rows:
+        p = root / r["path"]
+        if p.suffix == ".flac":
+            info = sf.info(str(p))
+            assert info.channels == 1, p
+            assert info.samplerate == r["sample_rate"], p
+            assert info.frames / info.samplerate == pytest.approx(r["duration"], abs=1e-4), p
+            assert info.subtype == "PCM_16", p
+        if r["annotation"]:
+            assert r["annotation"] in listed, f"{p}: annotation {r['annotation']} not in the manifest"
+
+
+def test_verify_passes_on_shipped_corpus():
+    report = data.verify()
+    assert report.ok, report.problems[:5]
+    assert report.checked == len(data.manifest())
+
+
+@pytest.mark.parametrize("kind, sr", [("word", 16000), ("sentence", 16000), ("tts", 16000), ("noise", 16000),
+                                      ("chords", 22050), ("groove", 22050), ("genre", 22050)])
+def test_sample_rates(rows, kind, sr):
+    assert {r["sample_rate"] for r in rows if r["kind"] == kind} == {sr}
+
+
+def test_sizes_promised_by_the_brief(rows):
+    words = [r for r in rows if r["kind"] == "word"]
+    spk = {r["speaker"] for r in words}
+    assert len(spk) >= 24
+    takes = collections.Counter((r["speaker"], r["label"]) for r in words)
+    assert set(takes) == {(s, w) for s in spk for w in data.WORDS}
+    assert min(takes.values()) >= 3
+    engines = {s.split("_")[0] for s in spk}
+    assert engines == {"espeak", "flite"}
+    assert {s for s in spk if s.startswith("flite")} == {"flite_kal", "flite_awb", "flite_rms", "flite_slt"}
+
+    sent = [r for r in rows if r["kind"] == "sentence"]
+    assert len(sent) >= 600 and len({r["speaker"] for r in sent}) >= 10
+    assert all(3 <= len(r["text"].split()) <= 8 for r in sent)
+    tts = [r for r in rows if r["kind"] == "tts"]
+    assert len(tts) >= 300 and len({r["speaker"] for r in tts}) == 1
+
+    gen = [r for r in rows if r["kind"] == "genre"]
+    assert len(gen) >= 40 and len({r["label"] for r in gen}) >= 5
+    assert all(5.0 - 1e-6 <= r["duration"] <= 10.0 for r in gen)
+    tempi = [r["tempo"] for r in rows if r["kind"] == "groove"]
+    assert min(tempi) == 60 and max(tempi) == 180
+    assert {r["label"] for r in rows if r["kind"] == "noise"} == set(data.NOISE_KINDS)
+
+
+def test_corpus_size_under_budget():
+    total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*") if p.is_file())
+    assert total < 60 * 2**20, f"data/ holds {total / 2**20:.1f} MiB"
+
+
+# --------------------------------------------------------------------------- splits
+
+@pytest.mark.parametrize("kind", ["word", "sentence"])
+def test_splits_are_speaker_disjoint(rows, kind):
+    by_split = collections.defaultdict(set)
+    for r in rows:
+        if r["kind"] in ("word", "sentence"):       # across both kinds: a voice has one split
+            by_split[r["split"]].add(r["speaker"])
+    assert set(by_split) == set(data.SPLITS)
+    assert not by_split["train"] & by_split["valid"]
+    assert not by_split["train"] & by_split["test"]
+    assert not by_split["valid"] & by_split["test"]
+    assert len(by_split["test"]) >= 4 and len(by_split["valid"]) >= 4
+
+
+@pytest.mark.parametrize("kind, classes", [("word", data.WORDS), ("genre", data.GENRES),
+                                           ("groove", data.GROOVE_STYLES)])
+def test_every_class_in_every_split(rows, kind, classes):
+    for split in data.SPLITS:
+        got = {r["label"] for r in rows if r["kind"] == kind and r["split"] == split}
+        assert got == set(classes), f"{kind}/{split} lacks {set(classes) - got}"
+
+
+def test_every_chord_label_in_every_split(rows):
+    for split in data.SPLITS:
+        labels = set()
+        for r in rows:
+            if r["kind"] == "chord_lab" and r["split"] == split:
+                labels |= {lab for _, _, lab in data.read_lab(data.DATA_DIR / r["path"])}
+        assert labels == set(data.CHORD_LABELS), f"{split} lacks {set(data.CHORD_LABELS) - labels}"
+    instruments = {split: {r["label"] for r in rows if r["kind"] == "chords" and r["split"] == split}
+                   for split in data.SPLITS}
+    assert all(v == {"piano", "guitar", "strings", "organ"} for v in instruments.values()), instruments
+
+
+@pytest.mark.parametrize("kind, key", [("chords", "annotation"), ("groove", "annotation"), ("genre", "path"),
+                                       ("tts", "text")])
+def test_music_pieces_and_tts_texts_in_one_split(rows, kind, key):
+    splits = collections.defaultdict(set)
+    for r in rows:
+        if r["kind"] == kind:
+            splits[r[key]].add(r["split"])
+    assert splits and all(len(s) == 1 for s in splits.values())
+
+
+# --------------------------------------------------------------------------- audio agrees with labels
+
+def test_speech_is_trimmed_and_normalised():
+    clips = data.spoken_words(split="valid")
+    for c in clips:
+        hop = c.sr // 100                                          # 10 ms frames
+        n = len(c.audio) // hop
+        level = np.sqrt(np.mean(c.audio[:n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
+        peak = np.abs(c.audio).max()
+        assert level[0] < 10 ** (-30 / 20) * level.max(), c        # starts in silence ...
+        assert level[-1] < 10 ** (-30 / 20) * level.max(), c       # ... and ends in it
+        assert level[:15].max() > 10 ** (-45 / 20) * level.max(), c  # but not too much of it
+        assert peak <= 10 ** (-1 / 20) + 1e-3, c                   # peak limit -1 dBFS
+        rms_db = 20 * np.log10(np.sqrt(np.mean(c.audio.astype(np.float64) ** 2)))
+        assert -30 < rms_db <= -22.9, c                            # -23 dBFS unless peak-limited
+
+
+def test_chord_chroma_peaks_on_the_triad():
+    """Template matching on librosa's CQT chroma recovers the label, and the top-3 bins
+    are the triad's pitch classes for nearly every segment."""
+    librosa = pytest.importorskip("librosa")
+    templates = {lab: np.isin(np.arange(12), list(triad(lab))).astype(float)
+                 for lab in data.CHORD_LABELS if lab != "N"}
+    names = list(templates)
+    T = np.array([templates[n] for n in names])
+    n_seg = n_top3 = n_match = 0
+    for c in data.chords():
+        hop = 1024
+        C = librosa.feature.chroma_cqt(y=c.audio, sr=c.sr, hop_length=hop, tuning=0.0)
+        t = librosa.frames_to_time(np.arange(C.shape[1]), sr=c.sr, hop_length=hop)
+        for start, end, lab in c.annotations["segments"]:
+            inside = (t > start + 0.2) & (t < end - 0.2)
+            v = C[:, inside].mean(axis=1)
+            if lab == "N":
+                continue
+            n_seg += 1
+            n_top3 += set(np.argsort(v)[-3:]) == triad(lab)
+            n_match += names[int(np.argmax(T @ (v / np.linalg.norm(v))))] == lab
+    assert n_seg >= 24 * 4
+    assert n_match == n_seg, f"template matching: {n_match}/{n_seg}"
+    assert n_top3 >= 0.95 * n_seg, f"top-3 chroma bins = triad in {n_top3}/{n_seg} segments"
+
+
+def test_chord_no_chord_segments_are_quiet():
+    c = data.chords(split="test")[0]
+    for start, end, lab in c.annotations["segments"]:
+        seg = c.audio[int(start * c.sr):int(end * c.sr)]
+        if lab == "N" and start == 0.0:        # the lead-in is silence
+            assert np.abs(seg).max() < 1e-3
+
+
+def test_beats_sit_on_onsets():
+    librosa = pytest.importorskip("librosa")
+    hop = 256
+    for g in data.grooves():
+        o = librosa.onset.onset_strength(y=g.audio, sr=g.sr, hop_length=hop)
+        b = g.annotations["beats"]
+        between = (b[:-1] + b[1:]) / 2
+
+        def strength(times):
+            f = librosa.time_to_frames(times, sr=g.sr, hop_length=hop)
+            return np.array([o[max(0, i - 2):i + 3].max() for i in f if i < len(o)])
+
+        ratio = strength(b).mean() / strength(between).mean()
+        assert ratio > 2.0, f"{g.path.name}: onset strength at beats / between = {ratio:.2f}"
+
+
+def test_beat_annotations_are_consistent():
+    for g in data.grooves():
+        a = g.annotations
+        ibi = np.diff(a["beats"])
+        assert np.allclose(ibi, 60 / a["tempo"], atol=1e-3), g
+        assert a["beats"][-1] <= g.duration
+        # position counts 1..meter and restarts on each downbeat
+        assert list(a["positions"][:a["meter"]]) == list(range(1, a["meter"] + 1))
+        assert np.all(np.diff(a["downbeats"]) == pytest.approx(a["meter"] * 60 / a["tempo"], abs=1e-3))
+
+
+def _spectral_slope_db_per_decade(y, sr, lo=100.0, hi=4000.0):
+    f = np.fft.rfftfreq(4096, 1 / sr)
+    frames = np.lib.stride_tricks.sliding_window_view(y, 4096)[::2048] * np.hanning(4096)
+    psd = np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0)
+    band = (f >= lo) & (f <= hi)
+    return np.polyfit(np.log10(f[band]), 10 * np.log10(psd[band]), 1)[0]
+
+
+@pytest.mark.parametrize("kind, slope", [("white", 0.0), ("pink", -10.0), ("brown", -20.0)])
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_coloured_noise_spectra(kind, slope, split):
+    n = data.noise(kind, split=split)
+    assert n.sr == 16000 and n.label == kind and n.split == split
+    assert _spectral_slope_db_per_decade(n.audio, n.sr) == pytest.approx(slope, abs=1.5)
+
+
+def test_hum_is_50_hz_with_harmonics():
+    n = data.noise("hum")
+    spec = np.abs(np.fft.rfft(n.audio * np.hanning(len(n.audio))))
+    f = np.fft.rfftfreq(len(n.audio), 1 / n.sr)
+    near_harmonic = np.abs(f - 50 * np.round(f / 50)) < 2.0
+    assert (spec[near_harmonic] ** 2).sum() > 0.95 * (spec ** 2).sum()   # energy near k x 50 Hz
+    assert (spec[(f > 95) & (f < 105)] ** 2).sum() > 1e-3 * (spec ** 2).sum()   # 2nd harmonic present
+    assert abs(f[np.argmax(spec)] - 50) < 1
+
+
+def test_noise_takes_differ():
+    a, b = data.noise("white", split="train").audio, data.noise("white", split="test").audio
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.05
+
+
+# --------------------------------------------------------------------------- loaders
+
+def test_spoken_words_filters():
+    clips = data.spoken_words(split="test", words=["yes", "no"])
+    test_speakers = data.speakers(split="test")
+    assert len(clips) == len(test_speakers) * 2 * 3
+    assert {c.label for c in clips} == {"yes", "no"}
+    assert {c.speaker for c in clips} == set(test_speakers)
+    for c in clips:
+        assert c.audio.dtype == np.float32 and c.audio.ndim == 1 and c.sr == 16000
+        assert c.split == "test" and c.kind == "word" and c.path.exists()
+    one = data.spoken_words(speakers=test_speakers[0], words="seven")
+    assert len(one) == 3 and all(c.speaker == test_speakers[0] for c in one)
+
+
+def test_sentences_and_tts():
+    s = data.sentences(split="valid")
+    assert len(s) >= 60 and all(c.text and c.sr == 16000 for c in s)
+    assert {c.speaker for c in s} == set(data.speakers(split="valid"))
+    t = data.tts_sentences(split="test")
+    assert len(t) >= 10 and {c.speaker for c in t} == {"flite_slt"}
+    train_text = {c.text for c in data.tts_sentences(split="train", check=False)}
+    assert not train_text & {c.text for c in t}
+
+
+def test_music_loaders():
+    ch = data.chords(split="valid", instrument="organ")
+    assert ch and all(c.label == "organ" and c.sr == 22050 for c in ch)
+    seg = ch[0].annotations["segments"]
+    assert seg[0][0] == 0.0 and seg[-1][1] == pytest.approx(ch[0].duration, abs=1e-3)
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(seg, seg[1:]))    # contiguous
+    assert ch[0].annotations["intervals"].shape == (len(seg), 2)
+    g = data.grooves(style="waltz")
+    assert len(g) == 4 and all(c.annotations["meter"] == 3 for c in g)
+    gen = data.genres(genre="jazz")
+    assert len(gen) == 10 and all(110 <= c.annotations["tempo"] <= 170 for c in gen)
+
+
+def test_loading_all_words_is_quick():
+    data.spoken_words(words="zero")                     # warm the manifest cache
+    t0 = time.perf_counter()
+    clips = data.spoken_words()
+    elapsed = time.perf_counter() - t0
+    assert len(clips) == 24 * 20 * 3
+    assert elapsed < 6.0, f"loading {len(clips)} words took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: data.spoken_words(split="dev"), "split='dev'"),
+    (lambda: data.spoken_words(words=["seven", "eleven"]), "eleven"),
+    (lambda: data.spoken_words(speakers="nobody"), "nobody"),
+    (lambda: data.sentences(speaker="nobody"), "nobody"),
+    (lambda: data.noise("purple"), "kind='purple'"),
+    (lambda: data.noise("white", split="valid"), "split='valid'"),
+    (lambda: data.genres(genre="polka"), "genre='polka'"),
+    (lambda: data.chords(instrument="banjo"), "instrument='banjo'"),
+    (lambda: data.manifest(kind="song"), "kind='song'"),
+    (lambda: data.fetch("timit"), "name='timit'"),
+])
+def test_bad_arguments(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_import_is_light():
+    code = ("import sys, course_lib.data; "
+            "bad = [m for m in ('librosa', 'torch', 'scipy', 'matplotlib') if m in sys.modules]; "
+            "sys.exit(str(bad) if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 0, res.stderr or res.stdout
+
+
+# --------------------------------------------------------------------------- damaged corpus
+
+@pytest.fixture
+def small_corpus(tmp_path):
+    """A copy of a few corpus files (one speaker's "yes", one noise) with its own manifest."""
+    keep = [r for r in data.manifest()
+            if (r["kind"] == "word" and r["label"] == "yes" and r["speaker"] == data.speakers(split="test")[0])
+            or (r["kind"] == "noise" and r["label"] == "pink")]
+    for r in keep:
+        dst = tmp_path / r["path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data.DATA_DIR / r["path"], dst)
+    with open(data.DATA_DIR / "manifest.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames
+        raw = [r for r in reader if r["path"] in {k["path"] for k in keep}]
+    with open(tmp_path / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(raw)
+    return tmp_path, [r["path"] for r in raw]
+
+
+def test_verify_reports_a_corrupted_file(small_corpus):
+    root, paths = small_corpus
+    assert data.verify(data_dir=root).ok
+    victim = root / [p for p in paths if p.startswith("words/")][1]
+    b = bytearray(victim.read_bytes())
+    b[len(b) // 2] ^= 0xFF                              # flip one byte in the middle
+    victim.write_bytes(bytes(b))
+    report = data.verify(data_dir=root, raise_errors=False)
+    assert report.checked == len(paths)
+    assert len(report.problems) == 1 and str(victim) in report.problems[0]
+    with pytest.raises(AudioFileError, match="git checkout -- data/") as err:
+        data.verify(data_dir=root)
+    assert str(victim) in str(err.value)
+    with pytest.raises(AudioFileError, match="sha256 does not match") as err:
+        data.spoken_words(words="yes", data_dir=root)
+    assert str(victim) in str(err.value)
+
+
+def test_verify_lists_every_problem(small_corpus):
+    root, paths = small_corpus
+    (root / paths[0]).unlink()
+    (root / paths[-1]).write_bytes(b"not audio")
+    with pytest.raises(AudioFileError) as err:
+        data.verify(data_dir=root)
+    msg = str(err.value)
+    assert str(root / paths[0]) in msg and "missing" in msg and str(root / paths[-1]) in msg
+    assert "2 of" in msg
+
+
+def test_missing_file_error_names_the_path(small_corpus):
+    root, paths = small_corpus
+    missing = root / [p for p in paths if p.startswith("words/")][0]
+    missing.unlink()
+    with pytest.raises(AudioFileError, match="tools/make_corpus.py") as err:
+        data.spoken_words(words="yes", data_dir=root)
+    assert str(missing) in str(err.value)
+    assert isinstance(err.value, OSError)
+
+
+def test_missing_manifest(tmp_path):
+    with pytest.raises(AudioFileError, match="manifest.csv"):
+        data.manifest(data_dir=tmp_path)
+
+
+def test_undetected_by_checksum_is_still_an_audio_error(small_corpus):
+    """With check=False a garbage file is caught by the decoder, naming the file."""
+    root, paths = small_corpus
+    noise_path = root / "noise/pink_test.flac"
+    noise_path.write_bytes(b"RIFF not really")
+    with pytest.raises(AudioFileError, match="noise/pink_test.flac"):
+        data.noise("pink", split="test", data_dir=root, check=False)
+
+
+# --------------------------------------------------------------------------- public datasets (fixtures only)
+
+def test_fsdd_fixture():
+    clips = data.fsdd(root=FIXTURES / "fsdd")
+    assert [(c.label, c.speaker, c.split) for c in clips] == [
+        ("zero", "jackson", "test"), ("two", "theo", "train"), ("three", "nicolas", "test"),
+        ("seven", "theo", "train"), ("nine", "jackson", "train")]
+    assert all(c.sr == 8000 and c.audio.dtype == np.float32 for c in clips)
+    assert [c.label for c in data.fsdd(split="train", root=FIXTURES / "fsdd")] == ["two", "seven", "nine"]
+
+
+def test_speech_commands_fixture():
+    root = FIXTURES / "speech_commands"
+    clips = data.speech_commands(root=root)
+    got = {(c.label, c.speaker, c.split) for c in clips}
+    assert got == {("yes", "0a7c2a8d", "train"), ("yes", "0b09edd3", "test"),
+                   ("no", "0a7c2a8d", "train"), ("no", "c1d39ce8", "valid")}
+    assert all(c.sr == 16000 for c in clips)
+    assert [c.label for c in data.speech_commands(split="valid", root=root)] == ["no"]
+    assert {c.label for c in data.speech_commands(words="yes", root=root)} == {"yes"}
+    assert len(data.speech_commands(root=root, limit=1)) == 1
+
+
+def test_ljspeech_fixture():
+    clips = data.ljspeech(root=FIXTURES / "ljspeech" / "LJSpeech-1.1")
+    assert [c.path.stem for c in clips] == ["LJ001-0001", "LJ001-0002"]
+    assert clips[1].text == "in being comparatively modern, one of two."      # normalised column
+    assert clips[0].sr == 22050
+
+
+def test_gtzan_fixture():
+    clips = data.gtzan(root=FIXTURES / "gtzan" / "genres")
+    assert [(c.label, c.path.name) for c in clips] == [
+        ("blues", "blues.00000.au"), ("blues", "blues.00001.au"), ("jazz", "jazz.00005.au")]
+    assert data.gtzan(root=FIXTURES / "gtzan" / "genres", genre="jazz")[0].sr == 22050
+
+
+def test_public_dataset_not_downloaded_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_CACHE", str(tmp_path))
+    assert data.cache_dir() == tmp_path
+    for name in data.PUBLIC_DATASETS:
+        with pytest.raises(CourseLibError, match="download=True"):
+            data.fetch(name)
+    with pytest.raises(CourseLibError, match="download=True"):
+        data.fsdd()                       # the no_network fixture fails the test on any download
+
+
+def _fake_archive(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        t.add(FIXTURES / "fsdd" / "recordings", arcname="free-spoken-digit-dataset-1.0.9/recordings")
+    return buf.getvalue()
+
+
+def test_fetch_checks_sha256_then_unpacks(tmp_path, monkeypatch):
+    blob = _fake_archive(tmp_path)
+    calls = []
+
+    def fake_download(url, dest):
+        calls.append(url)
+        Path(dest).write_bytes(blob)
+
+    monkeypatch.setattr(data, "_urlretrieve", fake_download)
+    spec = data.PUBLIC_DATASETS["fsdd"]
+    # wrong checksum (the real one): refuse to unpack
+    with pytest.raises(CourseLibError, match="sha256"):
+        data.fetch("fsdd", download=True, root=tmp_path)
+    assert not (tmp_path / "fsdd" / spec.folder).exists()
+    (tmp_path / "fsdd" / spec.archive).unlink()
+    monkeypatch.setitem(data.PUBLIC_DATASETS, "fsdd", spec._replace(sha256=hashlib.sha256(blob).hexdigest()))
+    folder = data.fetch("fsdd", download=True, root=tmp_path)
+    assert folder == tmp_path / "fsdd" / spec.folder and calls == [spec.url, spec.url]
+    assert len(data.fsdd(root=folder)) == 5
+    assert data.fetch("fsdd", root=tmp_path) == folder          # cached: no download needed
+    assert len(calls) == 2

@@ -1,0 +1,120 @@
+"""Template of data/README.md (filled in by tools/make_corpus.py)."""
+
+TEMPLATE = """\
+# The course corpus (`data/`)
+
+Everything here is **generated** by `tools/make_corpus.py` (seed {{SEED}}) and committed,
+so learners need nothing beyond pip and no network. Load it with `course_lib.data`:
+
+```python
+from course_lib import data
+train = data.spoken_words(split="train")          # list of Clip(audio, sr, label, speaker, ...)
+sents = data.sentences(split="test")              # Clip.text is the transcript
+prog = data.chords(split="valid")[0]              # Clip.annotations["segments"] = [(start, end, "C:maj"), ...]
+data.verify()                                     # re-checks every sha256 in manifest.csv
+```
+
+Do not edit files by hand: `data/manifest.csv` holds the sha256 of every file and
+`course_lib.data.verify()` (and the test suite) will report the change. To restore a
+damaged file: `git checkout -- data/`, or regenerate everything (below).
+
+## Contents
+
+{{COUNTS}}
+
+All audio is mono 16-bit FLAC. Speech and noise are at **16 kHz**; music is at
+**22.05 kHz** (librosa's default rate). Speech is trimmed (leading/trailing frames
+more than 40 dB below the loudest 10 ms frame are cut, keeping 40 ms before and 80 ms after)
+and normalised to -23 dBFS RMS with peaks at most -1 dBFS; music is normalised to
+-20 dBFS RMS, peaks at most -1 dBFS.
+
+- **word** — `words/<speaker>/<word>_<take>.flac`: the digits *zero ... nine* and the
+  commands *yes no up down left right on off stop go*, 3 takes per speaker; each take
+  varies the speaker's rate by up to +-8 % and pitch slightly (seeded).
+- **sentence** — `sentences/<speaker>/<speaker>_<nnn>.flac`: 25 short sentences (3-8 words)
+  per speaker from a small grammar (commands, "the red cat sees a big dog", timers ...);
+  the transcript is in the `text` column, lower case, no punctuation. Vocabulary:
+  {{VOCAB}}.
+- **tts** — `tts/slt_<nnnn>.flac`: 300 sentences (other texts from the same grammar) by one
+  voice, flite's *slt*, at **16 kHz**, with no jitter: the Tacotron 2 chapter's data. It is
+  split by *utterance* (270 train / 15 valid / 15 test; no text in two splits), since it
+  has a single speaker. slt is also a train speaker of the word/sentence sets.
+- **chords** — `music/chords/prog_<split>_<k>_<instrument>.flac` with
+  `music/chords/prog_<split>_<k>.lab`: progressions of 8 triads of 1.25 s plus one rest,
+  rendered on two of piano, guitar (steel-string, strummed), strings and organ. The three
+  progressions of a split hold all 24 major and minor triads once (train: twice), in a
+  seeded random order, in random inversions over a root bass. The `.lab` file is
+  mir_eval's format: `start<TAB>end<TAB>label` with labels like `C:maj`, `Eb:min`, `N`
+  (no chord: the lead-in, the rest and the tail). Each `.lab` serves both renderings of
+  its progression (the `annotation` column points to it).
+- **groove** — `music/grooves/groove_<style>_<bpm>.flac` with `...beats.txt`: drums and bass
+  in six styles (rock, funk, shuffle, halftime, disco, waltz in 3/4) at 24 tempi from 60 to
+  180 BPM. The beats file has `time<TAB>position` per beat, position 1 = downbeat (the
+  last line is the closing downbeat hit). The `tempo` column is the BPM.
+- **genre** — `music/genres/<genre>_<nn>.flac`: 5 s clips in five styles that differ in
+  instruments, tempo and rhythm: *classical* (strings/piano, cello, no drums, 60-92 BPM),
+  *jazz* (swung ride, walking bass, seventh-chord comping, 110-170), *rock* (distorted
+  power chords, backbeat, 100-150), *electronic* (four-on-the-floor, synth bass, saw lead,
+  pad, 120-135), *latin* (bossa nova: nylon guitar, clave, shaker, 115-145). 10 clips per
+  genre, each composed from its own seed (key, tempo, progression).
+- **noise** — `noise/<kind>_<split>.flac`, 6 s each, kinds: white, pink (1/f), brown (1/f^2),
+  babble (six overlapping talkers, **train speakers only**, so no test voice leaks into a
+  noisy test set), hum (50 Hz mains with harmonics), rain (filtered noise bursts),
+  fan (band-limited noise with blade-rate modulation and motor hum), clicks. A *train* and
+  a *test* take of each (different seeds; babble from different sentences).
+
+## Splits
+
+Speech splits are **speaker-disjoint**: 16 train, 4 valid and 4 test voices, so test
+accuracy measures generalisation to voices never heard in training. Each espeak-ng
+voice variant is used by one speaker only. Every word appears in every split. Music
+splits keep every progression, groove and clip in one split only, and every chord label,
+groove style and genre appears in every split.
+
+{{SPEAKERS}}
+
+## Manifest
+
+`manifest.csv`, one row per file (audio and annotation files), sorted by path:
+
+| column | meaning |
+|---|---|
+| path | relative to `data/` |
+| kind | word, sentence, tts, chords, chord_lab, groove, beats, genre, noise |
+| label | the word; the instrument (chords); the style (groove, genre); the noise kind |
+| text | the transcript (sentence, tts); the chord sequence (chords); `meter=N` (grooves) |
+| speaker | speaker id (speech only) |
+| split | train, valid or test |
+| duration | seconds (audio only) |
+| sample_rate | Hz (audio only) |
+| tempo | BPM (groove, genre) |
+| annotation | the annotation file of an audio file (chords, groove) |
+| sha256 | checksum of the file's bytes |
+
+## Provenance and licences
+
+| tool / data | version used | licence |
+|---|---|---|
+| eSpeak NG (`espeak-ng`, Debian package) and its voice variants | 1.51 | GPL-3.0-or-later |
+| CMU Flite (`flite`) with the voices cmu_us_kal16, cmu_us_awb, cmu_us_rms, cmu_us_slt (CMU ARCTIC) | 2.2 | BSD-style (CMU / University of Edinburgh), free use with attribution |
+| FluidSynth (`fluidsynth`) | 2.3 | LGPL-2.1-or-later |
+| FluidR3_GM.sf2 soundfont by Frank Wen (`fluid-soundfont-gm`) | 3.1 | MIT |
+| SoX (`sox`, only for inspecting files) | 14.4 | GPL-2.0-or-later / LGPL |
+| MIDI, sentence texts, noises | composed by `tools/corpus_midi.py`, `tools/corpus_text.py`, `tools/make_corpus.py` | this project's licence |
+
+The audio files are the output of these programs, not copies of them; they are
+distributed with this project under its licence, with the attribution above.
+
+## Regenerating
+
+```bash
+apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm   # Debian 12
+python tools/make_corpus.py            # rewrites data/ (1-2 min on 2 cores)
+python tools/make_corpus.py --out /tmp/corpus --jobs 1
+```
+
+The script takes `--seed` (default {{SEED}}) and uses at most 2 worker processes by
+default. Every random choice is drawn from a generator seeded by the seed and the item's
+path, so the result does not depend on scheduling: regenerating gives the same manifest
+(labels, splits, durations; on the same Debian release the same bytes and checksums too).
+"""

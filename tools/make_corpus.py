@@ -1,0 +1,512 @@
+#!/usr/bin/env python
+"""Regenerate the course's offline corpus in ``data/`` from a seed.
+
+Usage::
+
+    python tools/make_corpus.py                # rebuild data/ (seed 0, 2 worker processes)
+    python tools/make_corpus.py --out /tmp/d   # somewhere else, e.g. to compare
+    python tools/make_corpus.py --jobs 1       # one process
+
+Needs the Debian packages (only to regenerate; learners need nothing beyond pip)::
+
+    apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm
+
+and the course environment (numpy, soundfile, soxr). ``sox`` is not called
+by the script itself; it is listed because it is handy for inspecting files.
+
+What it writes (see data/README.md, which this script also writes):
+
+- ``words/<speaker>/<word>_<take>.flac`` — digits and command words, 24 voices x 3 takes;
+- ``sentences/<speaker>/<speaker>_<nnn>.flac`` — 600 short sentences, 24 voices;
+- ``tts/slt_<nnnn>.flac`` — 300 sentences by one voice (flite slt), for Tacotron 2;
+- ``music/chords``, ``music/grooves``, ``music/genres`` — FluidSynth renderings of
+  MIDI composed here (tools/corpus_midi.py) with .lab chord labels and beat files;
+- ``noise/<kind>_<split>.flac`` — white, pink, brown, babble, hum, rain, fan, clicks;
+- ``manifest.csv`` — one row per file with label / transcript, speaker, split,
+  duration, sample rate, sha256.
+
+Every random choice comes from ``numpy.random.default_rng([seed, crc32(item)])``,
+so an item does not depend on the order the workers run in, and regenerating
+gives the same manifest (the engines are deterministic too: re-running
+gives byte-identical audio on the same Debian release).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus_midi as cm  # noqa: E402
+import corpus_text as ct  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+SPEECH_SR = 16_000
+MUSIC_SR = 22_050
+NOISE_SR = 16_000
+TAKES = 3
+SENTENCES_PER_SPEAKER = 25
+TTS_UTTERANCES = 300
+TTS_SPLIT = {"valid": 15, "test": 15}           # the rest is train
+NOISE_KINDS = ("white", "pink", "brown", "babble", "hum", "rain", "fan", "clicks")
+NOISE_SECONDS = 6.0
+CHORD_INSTRUMENTS = ("piano", "steel_guitar", "strings", "church_organ")
+INSTRUMENT_LABEL = {"piano": "piano", "steel_guitar": "guitar", "strings": "strings", "church_organ": "organ"}
+CHORD_PROGRESSIONS = {"train": 6, "valid": 3, "test": 3}     # 3 progressions cover all 24 triads
+GENRE_CLIPS = {"train": 6, "valid": 2, "test": 2}            # per genre
+GENRE_SECONDS = 5.0
+GROOVES_PER_STYLE = {"train": 2, "valid": 1, "test": 1}
+MANIFEST_FIELDS = ["path", "kind", "label", "text", "speaker", "split", "duration",
+                   "sample_rate", "tempo", "annotation", "sha256"]
+
+SPEECH_RMS_DBFS = -23.0                          # speech and noise (EBU R128-like level)
+MUSIC_RMS_DBFS = -20.0
+PEAK_LIMIT = 10 ** (-1.0 / 20)                  # -1 dBFS
+
+
+def item_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator that depends only on the seed and the item's name."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode())])
+
+
+# --------------------------------------------------------------------------- signal helpers
+
+def normalise(y: np.ndarray, *, rms_dbfs: float = SPEECH_RMS_DBFS) -> np.ndarray:
+    """Scale to ``rms_dbfs`` RMS level, then down if needed so the peak is at most -1 dBFS."""
+    rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+    if rms == 0:
+        return y
+    g = 10 ** (rms_dbfs / 20) / rms
+    peak = float(np.max(np.abs(y))) * g
+    if peak > PEAK_LIMIT:
+        g *= PEAK_LIMIT / peak
+    return (y * g).astype(np.float32)
+
+
+def trim_speech(y: np.ndarray, sr: int, *, top_db=40.0, pre=0.04, post=0.08) -> np.ndarray:
+    """Cut leading/trailing silence (frames 40 dB below the loudest), keep a short margin."""
+    hop = sr // 100
+    y = np.pad(y, (int(pre * sr), int(post * sr)))     # an engine may start speaking at sample 0
+    n = len(y) // hop
+    frames = y[: n * hop].reshape(n, hop).astype(np.float64)
+    level = np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-12
+    on = np.flatnonzero(level > level.max() * 10 ** (-top_db / 20))
+    start = max(0, on[0] * hop - int(pre * sr))
+    end = min(len(y), (on[-1] + 1) * hop + int(post * sr))
+    y = y[start:end].copy()
+    fade = int(0.005 * sr)
+    ramp = np.linspace(0, 1, fade, dtype=np.float32)
+    y[:fade] *= ramp
+    y[-fade:] *= ramp[::-1]
+    return y
+
+
+def write_flac(path: Path, y: np.ndarray, sr: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), np.clip(y, -1, 1 - 2 ** -15), sr, subtype="PCM_16", format="FLAC", compression_level=1.0)
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    return y.mean(axis=1), sr
+
+
+# --------------------------------------------------------------------------- speech
+
+def synthesize(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
+    """Speak ``text`` with ``speaker`` (jittered by ``rng`` unless None); 16 kHz float32."""
+    rate_j = 1.0 if rng is None else float(rng.uniform(0.92, 1.08))
+    pitch_j = 0.0 if rng is None else float(rng.uniform(-1.0, 1.0))
+    wav = tmp / "tts.wav"
+    if speaker.engine == "espeak-ng":
+        cmd = ["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}",
+               "-s", str(int(round(speaker.rate * rate_j))),
+               "-p", str(int(round(np.clip(speaker.pitch + 5 * pitch_j, 0, 99)))),
+               "-w", str(wav), text]
+    else:
+        cmd = ["flite", "-voice", speaker.voice, "-t", text, "-o", str(wav),
+               "--setf", f"duration_stretch={speaker.rate / rate_j:.3f}",
+               "--setf", f"int_f0_target_mean={speaker.pitch * (1 + 0.05 * pitch_j):.1f}"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    y, sr = read_wav(wav)
+    if sr != SPEECH_SR:
+        y = soxr.resample(y, sr, SPEECH_SR, quality="HQ").astype(np.float32)
+    y = trim_speech(y, SPEECH_SR)
+    return normalise(y)
+
+
+def job_speaker(args) -> list[dict]:
+    """All words and sentences of one speaker (one job per speaker)."""
+    out_dir, seed, speaker, texts = args
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for word in ct.WORDS:
+            for take in range(TAKES):
+                rel = f"words/{speaker.id}/{word}_{take}.flac"
+                y = synthesize(speaker, word, item_rng(seed, rel), tmp)
+                write_flac(out_dir / rel, y, SPEECH_SR)
+                rows.append(dict(path=rel, kind="word", label=word, speaker=speaker.id, split=speaker.split))
+        for i, text in enumerate(texts):
+            rel = f"sentences/{speaker.id}/{speaker.id}_{i:03d}.flac"
+            y = synthesize(speaker, text, item_rng(seed, rel), tmp)
+            write_flac(out_dir / rel, y, SPEECH_SR)
+            rows.append(dict(path=rel, kind="sentence", text=text, speaker=speaker.id, split=speaker.split))
+    return rows
+
+
+def job_tts(args) -> list[dict]:
+    """The single-voice TTS subset: no jitter, one consistent voice; split by utterance."""
+    out_dir, seed, items = args
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text, split in items:
+            rel = f"tts/slt_{i:04d}.flac"
+            y = synthesize(ct.TTS_SPEAKER, text, None, Path(tmp))
+            write_flac(out_dir / rel, y, SPEECH_SR)
+            rows.append(dict(path=rel, kind="tts", text=text, speaker=ct.TTS_SPEAKER.id, split=split))
+    return rows
+
+
+# --------------------------------------------------------------------------- music
+
+def render(piece: cm.Piece, tmp: Path) -> np.ndarray:
+    """FluidSynth render of ``piece`` at MUSIC_SR, mono, cut to piece.duration, normalised."""
+    mid, wav = tmp / "piece.mid", tmp / "piece.wav"
+    mid.write_bytes(cm.midi_bytes(piece))
+    subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(wav), "-T", "wav", "-O", "s16",
+                    "-r", str(MUSIC_SR), "-g", "0.5", str(SOUNDFONT), str(mid)],
+                   check=True, capture_output=True)
+    y, sr = read_wav(wav)
+    n = int(round(piece.duration * MUSIC_SR))
+    y = np.pad(y, (0, max(0, n - len(y))))[:n]
+    fade = int(0.02 * MUSIC_SR)
+    y[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+    return normalise(y, rms_dbfs=MUSIC_RMS_DBFS)
+
+
+def write_lab(path: Path, segments) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        for s, e, lab in segments:
+            f.write(f"{s:.4f}\t{e:.4f}\t{lab}\n")
+
+
+def write_beats(path: Path, beats) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        for t, pos in beats:
+            f.write(f"{t:.4f}\t{pos}\n")
+
+
+def chord_plan(seed: int):
+    """Progressions per split: each split's progressions together hold all 24 triads once
+    (train twice), with one "N" rest somewhere inside each progression."""
+    plan = []
+    for split, n_prog in CHORD_PROGRESSIONS.items():
+        rng = item_rng(seed, f"chords/{split}")
+        for rep in range(n_prog // 3):
+            order = [str(x) for x in np.array(cm.TRIADS)[rng.permutation(24)]]
+            for j in range(3):
+                labels = order[8 * j: 8 * j + 8]
+                labels.insert(int(rng.integers(2, 8)), "N")
+                k = 3 * rep + j
+                insts = (CHORD_INSTRUMENTS[k % 4], CHORD_INSTRUMENTS[(k + 2) % 4])
+                plan.append((f"{split}_{k:02d}", split, labels, insts))
+    return plan
+
+
+def job_chords(args) -> list[dict]:
+    out_dir, seed, name, split, labels, insts = args
+    rows = []
+    lab_rel = f"music/chords/prog_{name}.lab"
+    with tempfile.TemporaryDirectory() as tmp:
+        for inst in insts:
+            rel = f"music/chords/prog_{name}_{INSTRUMENT_LABEL[inst]}.flac"
+            piece = cm.chord_progression(labels, instrument=inst, rng=item_rng(seed, rel), chord_dur=1.25,
+                                         lead_in=0.5, tail=1.0)
+            write_flac(out_dir / rel, render(piece, Path(tmp)), MUSIC_SR)
+            rows.append(dict(path=rel, kind="chords", label=INSTRUMENT_LABEL[inst], split=split,
+                             annotation=lab_rel, text=" ".join(labels)))
+    write_lab(out_dir / lab_rel, piece.segments)
+    rows.append(dict(path=lab_rel, kind="chord_lab", split=split, text=" ".join(labels)))
+    return rows
+
+
+def groove_plan(seed: int):
+    """Each style gets grooves in every split; tempi 60..180 BPM dealt out so that every
+    split spans the range."""
+    rng = item_rng(seed, "grooves")
+    n = sum(GROOVES_PER_STYLE.values()) * len(cm.GROOVE_STYLES)
+    tempi = np.round(np.linspace(60, 180, n)).astype(int)
+    # deal tempi in blocks of 4 (train, train, valid, test in shuffled order) so splits interleave
+    plan = []
+    styles = list(cm.GROOVE_STYLES)
+    for block in range(n // 4):
+        splits = ["train", "train", "valid", "test"]
+        splits = [splits[i] for i in rng.permutation(4)]
+        for j in range(4):
+            plan.append((int(tempi[4 * block + j]), splits[j]))
+    # assign styles so each style gets 2 train, 1 valid, 1 test
+    need = {s: dict(GROOVES_PER_STYLE) for s in styles}
+    out = []
+    for i, (bpm, split) in enumerate(plan):
+        for k in range(len(styles)):
+            style = styles[(i + k) % len(styles)]
+            if need[style][split] > 0:
+                need[style][split] -= 1
+                break
+        out.append((f"{style}_{bpm:03d}", style, bpm, split))
+    return out
+
+
+def job_groove(args) -> list[dict]:
+    out_dir, seed, name, style, bpm, split = args
+    rel = f"music/grooves/groove_{name}.flac"
+    beats_rel = f"music/grooves/groove_{name}.beats.txt"
+    piece = cm.groove(style, bpm=bpm, rng=item_rng(seed, rel), target_dur=6.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_flac(out_dir / rel, render(piece, Path(tmp)), MUSIC_SR)
+    write_beats(out_dir / beats_rel, piece.beats)
+    return [dict(path=rel, kind="groove", label=style, split=split, tempo=f"{bpm:g}", annotation=beats_rel,
+                 text=f"meter={piece.meter}"),
+            dict(path=beats_rel, kind="beats", label=style, split=split, tempo=f"{bpm:g}", text=f"meter={piece.meter}")]
+
+
+def job_genre(args) -> list[dict]:
+    out_dir, seed, genre, i, split = args
+    rel = f"music/genres/{genre}_{i:02d}.flac"
+    piece = cm.genre_clip(genre, rng=item_rng(seed, rel), duration=GENRE_SECONDS)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_flac(out_dir / rel, render(piece, Path(tmp)), MUSIC_SR)
+    return [dict(path=rel, kind="genre", label=genre, split=split, tempo=f"{piece.tempo:.1f}")]
+
+
+# --------------------------------------------------------------------------- noise
+
+def _coloured(rng, n, exponent):
+    """Gaussian noise with power spectrum ~ 1/f**exponent (0 white, 1 pink, 2 brown)."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / NOISE_SR)
+    f[0] = f[1]
+    spec *= f ** (-exponent / 2)
+    spec[0] = 0
+    return np.fft.irfft(spec, n)
+
+
+def _bandpass(y, lo, hi):
+    spec = np.fft.rfft(y)
+    f = np.fft.rfftfreq(len(y), 1 / NOISE_SR)
+    spec[(f < lo) | (f > hi)] = 0
+    return np.fft.irfft(spec, len(y))
+
+
+def make_noise(kind: str, rng: np.random.Generator, babble_sources: list[np.ndarray]) -> np.ndarray:
+    n = int(NOISE_SECONDS * NOISE_SR)
+    t = np.arange(n) / NOISE_SR
+    if kind == "white":
+        y = rng.standard_normal(n)
+    elif kind == "pink":
+        y = _coloured(rng, n, 1.0)
+    elif kind == "brown":
+        y = _coloured(rng, n, 2.0)
+    elif kind == "babble":                      # 6 overlapping talkers, train speakers only
+        y = np.zeros(n)
+        for k in range(6):
+            pos = int(rng.integers(0, NOISE_SR // 2))
+            while pos < n:
+                src = babble_sources[int(rng.integers(len(babble_sources)))]
+                m = min(len(src), n - pos)
+                y[pos:pos + m] += src[:m] * rng.uniform(0.6, 1.0)
+                pos += m + int(rng.integers(0, NOISE_SR // 5))
+    elif kind == "hum":                         # 50 Hz mains and odd-heavy harmonics, slow drift
+        y = np.zeros(n)
+        drift = 1 + 0.05 * np.sin(2 * np.pi * 0.3 * t + rng.uniform(0, 2 * np.pi))
+        for h in range(1, 9):
+            amp = (1.0 if h % 2 else 0.5) / h
+            y += amp * np.sin(2 * np.pi * 50 * h * t + rng.uniform(0, 2 * np.pi))
+        y = y * drift + 0.01 * rng.standard_normal(n)
+    elif kind == "rain":                        # pink bed + many short high-passed drops
+        y = 0.3 * _coloured(rng, n, 1.0) / 30
+        drops = np.zeros(n)
+        for _ in range(int(NOISE_SECONDS * 150)):
+            pos = int(rng.integers(0, n - 400))
+            length = int(rng.integers(80, 400))
+            burst = rng.standard_normal(length) * np.exp(-np.arange(length) / (length / 5))
+            drops[pos:pos + length] += burst * rng.uniform(0.2, 1.0)
+        y = _bandpass(y + drops, 800, 7000) + 0.1 * y
+    elif kind == "fan":                         # low-passed noise, blade-rate modulation, motor hum
+        y = _bandpass(_coloured(rng, n, 1.0), 60, 2000)
+        y /= np.std(y)
+        y *= 1 + 0.3 * np.sin(2 * np.pi * 23 * t)
+        y += 0.3 * np.sin(2 * np.pi * 100 * t) + 0.15 * np.sin(2 * np.pi * 200 * t)
+    elif kind == "clicks":                      # sparse clicks of random polarity and decay
+        y = 0.001 * rng.standard_normal(n)
+        for _ in range(int(NOISE_SECONDS * 8)):
+            pos = int(rng.integers(0, n - 200))
+            length = int(rng.integers(20, 200))
+            y[pos:pos + length] += rng.choice([-1, 1]) * np.exp(-np.arange(length) / (length / 6)) * rng.uniform(0.3, 1)
+    else:
+        raise ValueError(kind)
+    return normalise(y.astype(np.float32))
+
+
+def make_all_noise(out_dir: Path, seed: int, speech_rows: list[dict]) -> list[dict]:
+    train_sent = sorted(r["path"] for r in speech_rows if r["kind"] == "sentence" and r["split"] == "train")
+    rows = []
+    for split in ("train", "test"):
+        # babble for each noise split comes from a different half of the train speakers' sentences
+        half = train_sent[0::2] if split == "train" else train_sent[1::2]
+        sources = [read_wav(out_dir / p)[0] for p in half[:200]]
+        for kind in NOISE_KINDS:
+            rel = f"noise/{kind}_{split}.flac"
+            y = make_noise(kind, item_rng(seed, rel), sources)
+            write_flac(out_dir / rel, y, NOISE_SR)
+            rows.append(dict(path=rel, kind="noise", label=kind, split=split))
+    return rows
+
+
+# --------------------------------------------------------------------------- manifest / README
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def finish_rows(out_dir: Path, rows: list[dict]) -> list[dict]:
+    for r in rows:
+        p = out_dir / r["path"]
+        if p.suffix == ".flac":
+            info = sf.info(str(p))
+            r["duration"] = f"{info.frames / info.samplerate:.4f}"
+            r["sample_rate"] = str(info.samplerate)
+        r["sha256"] = sha256(p)
+        for k in MANIFEST_FIELDS:
+            r.setdefault(k, "")
+    return sorted(rows, key=lambda r: r["path"])
+
+
+def write_manifest(out_dir: Path, rows: list[dict]) -> None:
+    with open(out_dir / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def counts_table(rows: list[dict]) -> str:
+    kinds = sorted({r["kind"] for r in rows})
+    lines = ["| kind | train | valid | test | files | seconds | sample rate |", "|---|---|---|---|---|---|---|"]
+    for k in kinds:
+        rs = [r for r in rows if r["kind"] == k]
+        c = {s: sum(r["split"] == s for r in rs) for s in ("train", "valid", "test")}
+        secs = sum(float(r["duration"]) for r in rs if r["duration"])
+        srs = ",".join(sorted({r["sample_rate"] for r in rs if r["sample_rate"]})) or "-"
+        lines.append(f"| {k} | {c['train']} | {c['valid']} | {c['test']} | {len(rs)} | {secs:.0f} | {srs} |")
+    return "\n".join(lines)
+
+
+def speakers_table() -> str:
+    lines = ["| speaker | engine | voice + variant | gender | accent | split |", "|---|---|---|---|---|---|"]
+    for s in ct.SPEAKERS:
+        v = f"{s.voice}+{s.variant}" if s.variant else s.voice
+        lines.append(f"| {s.id} | {s.engine} | {v} | {s.gender} | {s.accent} | {s.split} |")
+    return "\n".join(lines)
+
+
+def write_readme(out_dir: Path, rows: list[dict], seed: int) -> None:
+    from corpus_readme import TEMPLATE as template
+    text = template.replace("{{COUNTS}}", counts_table(rows)).replace("{{SPEAKERS}}", speakers_table())
+    text = text.replace("{{SEED}}", str(seed)).replace("{{VOCAB}}", " ".join(ct.vocabulary()))
+    (out_dir / "README.md").write_text(text)
+
+
+# --------------------------------------------------------------------------- main
+
+def check_tools() -> None:
+    missing = [t for t in ("espeak-ng", "flite", "fluidsynth") if shutil.which(t) is None]
+    if missing or not SOUNDFONT.exists():
+        sys.exit(f"missing {missing or SOUNDFONT}: apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm")
+
+
+def build(out_dir: Path, *, seed: int = 0, jobs: int = 2) -> list[dict]:
+    check_tools()
+    for sub in ("words", "sentences", "tts", "music", "noise"):
+        shutil.rmtree(out_dir / sub, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    text_rng = item_rng(seed, "sentences")
+    n_asr = SENTENCES_PER_SPEAKER * len(ct.SPEAKERS)
+    all_text = ct.sentences(text_rng, n_asr + TTS_UTTERANCES)
+    asr_text, tts_text = all_text[:n_asr], all_text[n_asr:]
+    tts_splits = (["valid"] * TTS_SPLIT["valid"] + ["test"] * TTS_SPLIT["test"]
+                  + ["train"] * (TTS_UTTERANCES - sum(TTS_SPLIT.values())))
+    tts_splits = [tts_splits[i] for i in item_rng(seed, "tts-splits").permutation(TTS_UTTERANCES)]
+
+    tasks = []
+    for i, spk in enumerate(ct.SPEAKERS):
+        texts = asr_text[i * SENTENCES_PER_SPEAKER:(i + 1) * SENTENCES_PER_SPEAKER]
+        tasks.append((job_speaker, (out_dir, seed, spk, texts)))
+    for k in range(0, TTS_UTTERANCES, 50):
+        items = [(i, tts_text[i], tts_splits[i]) for i in range(k, min(k + 50, TTS_UTTERANCES))]
+        tasks.append((job_tts, (out_dir, seed, items)))
+    for name, split, labels, insts in chord_plan(seed):
+        tasks.append((job_chords, (out_dir, seed, name, split, labels, insts)))
+    for name, style, bpm, split in groove_plan(seed):
+        tasks.append((job_groove, (out_dir, seed, name, style, bpm, split)))
+    for genre in cm.GENRES:
+        i = 0
+        for split, n in GENRE_CLIPS.items():
+            for _ in range(n):
+                tasks.append((job_genre, (out_dir, seed, genre, i, split)))
+                i += 1
+
+    rows = []
+    if jobs <= 1:
+        for fn, a in tasks:
+            rows += fn(a)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            for res in ex.map(_call, tasks):
+                rows += res
+    rows += make_all_noise(out_dir, seed, rows)
+    rows = finish_rows(out_dir, rows)
+    write_manifest(out_dir, rows)
+    write_readme(out_dir, rows, seed)
+    return rows
+
+
+def _call(task):
+    fn, a = task
+    return fn(a)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=REPO / "data", help="output folder (default: data/)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                    help="worker processes (default 2; the machine is shared)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    rows = build(args.out, seed=args.seed, jobs=args.jobs)
+    print(counts_table(rows))
+    print(f"{len(rows)} files written to {args.out} in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
