@@ -1,0 +1,148 @@
+"""The exercise checks cannot be vacuous: solutions pass, stubs fail, mutants are caught.
+
+For every ``tests/exercises/test_exNN*.py`` found (so new exercises are covered
+without editing this file), a child pytest runs the checks against
+
+- the reference solutions: every check must pass;
+- stubs generated afresh from the solutions (not the learner-editable
+  ``exercises/`` folder): every check must *fail*, as "not attempted";
+- each deliberately wrong variant in ``tests/exercises/mutants/exNN_topic/``
+  (at least two per exercise): at least one check must fail.
+
+Outcomes are read from the child's JUnit XML, never from its exit code. A
+single child pytest runs everything: ``COURSE_IMPL_MATRIX`` lists, per
+exercise, every implementation to check (see tests/exercises/conftest.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading.stubs import check_stubs, make_stub
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = REPO / "tests" / "exercises"
+MIN_MUTANTS = 2
+
+
+def _exercise_of(path: Path) -> str:
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "EXERCISE" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} has no EXERCISE = '...' line")
+
+
+CHECK_FILES = {_exercise_of(p): p for p in sorted(HERE.glob("test_ex[0-9]*.py"))}
+EXERCISES = sorted(CHECK_FILES)
+MUTANTS = {ex: sorted((HERE / "mutants" / ex).glob("*.py")) for ex in EXERCISES}
+
+
+def _run_child(tmp: Path, matrix: dict) -> dict:
+    """Run every exercise's checks against every implementation in ``matrix``.
+
+    ``matrix`` is ``{exercise: {label: path}}``; returns
+    ``{(exercise, label): {test_id: (outcome, message)}}`` read from JUnit XML.
+    """
+    xml, matrix_file = tmp / "checks.xml", tmp / "matrix.json"
+    matrix_file.write_text(json.dumps({ex: {k: str(v) for k, v in m.items()} for ex, m in matrix.items()}))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COURSE_IMPL", "COURSE_IMPL_FILE", "COURSE_IMPL_DIR", "PYTEST_ADDOPTS")}
+    env["COURSE_IMPL_MATRIX"] = str(matrix_file)
+    env["COURSE_FAST"] = "1"
+    files = [str(CHECK_FILES[ex]) for ex in matrix]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         "-o", "junit_family=xunit1", f"--junitxml={xml}", *files],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    if not xml.exists():
+        pytest.fail(f"child pytest wrote no JUnit XML:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    by_file = {CHECK_FILES[ex].stem: ex for ex in matrix}
+    out: dict = {(ex, label): {} for ex, m in matrix.items() for label in m}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        ex = by_file.get(case.get("classname", "").rsplit(".", 1)[-1])
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        label = props.get("impl_variant")
+        if ex is None or (ex, label) not in out:
+            continue
+        outcome, message = "passed", ""
+        for kind in ("failure", "error", "skipped"):
+            el = case.find(kind)
+            if el is not None:
+                outcome, message = kind, (el.get("message") or "") + (el.text or "")
+                break
+        name = case.get("name").replace(f"[{label}-", "[").replace(f"-{label}]", "]")
+        out[(ex, label)][name] = (outcome, message)
+    empty = [key for key, cases in out.items() if not cases]
+    if empty:
+        pytest.fail(f"child pytest ran no check for {empty}:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("integrity")
+    stub_dir = tmp / "stubs"
+    stub_dir.mkdir()
+    matrix = {}
+    for ex in EXERCISES:
+        src = REPO / "solutions" / f"{ex}.py"
+        stub = stub_dir / src.name
+        stub.write_text(make_stub(src.read_text(encoding="utf-8"), filename=src.name), encoding="utf-8")
+        matrix[ex] = {"solution": src, "stub": stub,
+                      **{f"mutant.{m.stem}": m for m in MUTANTS[ex]}}
+    return _run_child(tmp, matrix)
+
+
+def test_exercises_are_discovered():
+    assert "ex01_digital_audio" in EXERCISES
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_exercise_has_solution_and_mutants(exercise):
+    assert (REPO / "solutions" / f"{exercise}.py").is_file(), f"solutions/{exercise}.py is missing"
+    assert len(MUTANTS[exercise]) >= MIN_MUTANTS, (
+        f"tests/exercises/mutants/{exercise}/ holds {len(MUTANTS[exercise])} mutant(s); "
+        f"write at least {MIN_MUTANTS} deliberately wrong variants")
+
+
+def test_exercises_folder_is_in_sync_with_solutions():
+    report = check_stubs(REPO)
+    assert not report.stale, f"run `course stubs`: out of date: {[p.name for p in report.stale]}"
+    assert not report.orphans, f"exercise files without a solution: {[p.name for p in report.orphans]}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_solution_passes_every_check(exercise, results):
+    cases = results[(exercise, "solution")]
+    bad = {name: msg[:300] for name, (outcome, msg) in cases.items() if outcome != "passed"}
+    assert not bad, f"solutions/{exercise}.py fails {len(bad)} of {len(cases)} checks: {bad}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_stub_fails_every_check(exercise, results):
+    cases = results[(exercise, "stub")]
+    assert set(cases) == set(results[(exercise, "solution")]), "stub and solution runs collected different checks"
+    not_failed = [name for name, (outcome, _) in cases.items() if outcome != "failure"]
+    assert not not_failed, f"the untouched stub of {exercise} does not fail: {not_failed}"
+    not_nie = [name for name, (_, msg) in cases.items() if "not attempted" not in msg]
+    assert not not_nie, f"stub checks failing for another reason than NotImplementedError: {not_nie}"
+
+
+@pytest.mark.parametrize("exercise,mutant", [(ex, m.stem) for ex in EXERCISES for m in MUTANTS[ex]])
+def test_mutant_is_caught(exercise, mutant, results):
+    cases = results[(exercise, f"mutant.{mutant}")]
+    errors = {n: m[:300] for n, (o, m) in cases.items() if o == "error"}
+    assert not errors, f"mutant {mutant} errored instead of failing a check: {errors}"
+    failed = [n for n, (o, _) in cases.items() if o == "failure"]
+    assert failed, (f"tests/exercises/mutants/{exercise}/{mutant}.py passes all {len(cases)} checks: "
+                    "the checks miss this bug")

@@ -1,0 +1,468 @@
+"""Tests of course_lib.grading: stubs, checks, `course check`, `course grade` and its sandbox.
+
+The security tests grade tests/fixtures/grading/class/ (one honest student, two
+ordinary ones, and students who attack the grader) once, with small limits,
+and check every row; control tests show the attacks would work without the
+sandbox, so the sandbox tests cannot pass vacuously.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_lib.errors import ParameterError
+from course_lib.grading import find_repo_root, load_exercise, load_module, resolve_exercise, wire
+from course_lib.grading.checks import Check, Outcome, call_in_process, evaluate, load_checks
+from course_lib.grading.cli import main
+from course_lib.grading.stubs import StubError, check_stubs, make_stub, write_stubs
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = REPO / "tests" / "fixtures" / "grading"
+CLASS = FIX / "class"
+EX01 = "ex01_digital_audio"
+EX01_CHECKS = load_checks(REPO / "tests" / "exercises" / "test_ex01.py").checks
+
+# student -> (status of ex01, full marks?) ; None = no credit at all
+EXPECTED = {
+    "honest": ("ok", True),
+    "chatty": ("ok", True),            # correct, prints 25 MB: full marks, short feedback
+    "partial": ("fail", None),         # some points: checked against an in-process run below
+    "stub": ("not_attempted", False),
+    "syntax_error": ("crash", False),
+    "exit_at_import": ("crash", False),
+    "sysexit_at_import": ("crash", False),
+    "exit_in_call": ("crash", False),
+    "sysexit_in_call": ("fail", False),
+    "tamper": ("fail", False),
+    "loop_forever": ("timeout", False),
+    "memory_hog": ("fail", False),
+    "read_solutions": ("fail", False),
+    "write_outside": ("fail", False),
+    "spawn_process": ("fail", False),
+    "segfault_ctypes": ("crash", False),
+    "segfault": ("crash", False),
+    "forge_results": ("crash", False),
+    "copy_neighbour": ("fail", False),  # only succeeds while another tree exists: see the control
+}
+CANARIES = [Path("/tmp/course_grading_escape_canary.txt"), Path("/tmp/course_grading_escape_shell.txt"),
+            Path("/tmp/course_grading_escape_dir"), REPO / "course_grading_escape_canary.txt"]
+
+
+def _remove_canaries():
+    for c in CANARIES:
+        if c.is_dir():
+            c.rmdir()
+        elif c.exists():
+            c.unlink()
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade the fixture class once: (exit code, rows by student, feedback folder)."""
+    _remove_canaries()
+    before = _digest(REPO / "solutions") + _digest(CLASS)
+    out = tmp_path_factory.mktemp("grades") / "grades.csv"
+    rc = main(["grade", str(CLASS), "--out", str(out), "--timeout", "5", "--memory", "1G",
+               "--no-progress"])
+    with open(out, newline="") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames
+        rows = list(reader)
+    after = _digest(REPO / "solutions") + _digest(CLASS)
+    return {"rc": rc, "header": header, "rows": {r["student"]: r for r in rows},
+            "order": [r["student"] for r in rows], "feedback": out.parent / "feedback",
+            "unchanged": before == after}
+
+
+# --------------------------------------------------------------------------- course grade
+
+def test_grade_exits_zero_and_writes_one_sorted_row_per_student(graded):
+    assert graded["rc"] == 0
+    assert graded["order"] == sorted(p.name for p in CLASS.iterdir() if p.is_dir())
+    assert set(graded["rows"]) == set(EXPECTED), "a fixture student has no expectation"
+
+
+def test_csv_header(graded):
+    header = graded["header"]
+    assert header[:3] == ["student", "total", "max_total"]
+    exercises = sorted(p.stem.split("_")[1] for p in (REPO / "tests" / "exercises").glob("test_ex*.py"))
+    assert header[3:] == [f"{ex}_{col}" for ex in exercises for col in ("points", "status")]
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_student_gets_the_right_status_and_credit(graded, student):
+    row = graded["rows"][student]
+    status, full = EXPECTED[student]
+    assert row["ex01_status"] == status, graded["feedback"].joinpath(f"{student}.md").read_text()[:3000]
+    points = int(row["ex01_points"])
+    if full is True:
+        assert points == len(EX01_CHECKS)
+    elif full is False:
+        assert points == 0
+    # other exercises were not submitted
+    others = [k for k in row if k.endswith("_status") and k != "ex01_status"]
+    assert all(row[k] == "missing" for k in others)
+    assert int(row["total"]) == sum(int(v) for k, v in row.items() if k.endswith("_points"))
+
+
+def test_partial_credit_equals_an_in_process_run(graded):
+    """The sandbox scores exactly what running the same checks in-process scores."""
+    module = load_module(CLASS / "partial" / f"{EX01}.py", module_name="_partial_student")
+    expected = sum(evaluate(c, call_in_process(module, c)).passed for c in EX01_CHECKS)
+    assert 0 < expected < len(EX01_CHECKS)
+    assert int(graded["rows"]["partial"]["ex01_points"]) == expected
+
+
+def test_max_total_counts_every_check(graded):
+    from course_lib.grading.grade import public_checks
+
+    n = sum(len(c) for c in public_checks(REPO).values())
+    assert all(int(r["max_total"]) == n for r in graded["rows"].values())
+
+
+def test_nothing_escaped_the_sandbox(graded):
+    assert graded["unchanged"], "solutions/ or the submissions changed while grading"
+    leaked = [str(c) for c in CANARIES if c.exists()]
+    assert not leaked, f"a submission wrote outside its tree: {leaked}"
+
+
+def test_feedback_files(graded):
+    fb = graded["feedback"]
+    assert sorted(p.stem for p in fb.glob("*.md")) == sorted(EXPECTED)
+    honest = (fb / "honest.md").read_text()
+    assert honest.count("- [passed]") == len(EX01_CHECKS) and "[failed]" not in honest
+    partial = (fb / "partial.md").read_text()
+    assert "[failed] rms_dbfs: full-scale sine: -3.01 dBFS: expected -3.01029995663981" in partial
+    assert "[not attempted] aliased_frequency" in partial
+    assert (fb / "chatty.md").stat().st_size < 20_000, "captured output was not truncated"
+    assert "characters cut" in (fb / "chatty.md").read_text()
+    assert "SIGSEGV" in (fb / "segfault.md").read_text()
+    assert "time limit of 5 s" in (fb / "loop_forever.md").read_text()
+    assert "without writing its results" in (fb / "exit_at_import.md").read_text()
+    assert "SyntaxError" in (fb / "syntax_error.md").read_text()
+    assert "sandbox: writing" in (fb / "write_outside.md").read_text()
+
+
+# Controls: without the sandbox these attacks work, so the tests above are not vacuous.
+
+def test_control_reading_solutions_works_without_sandbox(monkeypatch):
+    monkeypatch.chdir(REPO)
+    module = load_module(CLASS / "read_solutions" / f"{EX01}.py", module_name="_thief")
+    c = EX01_CHECKS[0]
+    assert evaluate(c, call_in_process(module, c)).passed
+
+
+def test_control_memory_hog_is_right_without_a_limit():
+    module = load_module(CLASS / "memory_hog" / f"{EX01}.py", module_name="_hog")
+    c = EX01_CHECKS[0]
+    assert evaluate(c, call_in_process(module, c)).passed
+
+
+def test_control_tampering_fools_an_in_process_numpy_check():
+    import builtins
+
+    saved = dict(vars(builtins))
+    saved_np = (np.testing.assert_allclose, np.allclose, np.isclose, np.array_equal,
+                np.testing.assert_array_equal)
+    try:
+        load_module(CLASS / "tamper" / f"{EX01}.py", module_name="_tamper")
+        np.testing.assert_allclose(np.array([12345.0]), np.array([-0.75]))  # no longer raises
+    finally:
+        vars(builtins).update(saved)
+        (np.testing.assert_allclose, np.allclose, np.isclose, np.array_equal,
+         np.testing.assert_array_equal) = saved_np
+    np.testing.assert_allclose(1.0, 1.0)
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(1.0, 2.0)
+
+
+def test_a_run_cannot_read_a_parallel_students_tree(tmp_path):
+    from course_lib.grading.grade import grade_file
+    from course_lib.grading.sandbox import make_tree
+
+    scratch = tmp_path / "scratch"
+    make_tree(REPO, scratch / "other" / "tree", files={f"exercises/{EX01}.py": CLASS / "honest" / f"{EX01}.py"})
+    thief = CLASS / "copy_neighbour" / f"{EX01}.py"
+    checks = EX01_CHECKS[:3]
+    control = grade_file(REPO, EX01, checks, thief, timeout=20, scratch=scratch, protect=())
+    assert control.status == "ok", "control: without protection the copy should work"
+    guarded = grade_file(REPO, EX01, checks, thief, timeout=20, scratch=scratch,
+                         protect=(str(scratch),))
+    assert guarded.points == 0 and guarded.status == "fail"
+
+
+def test_extra_tests_are_scored_and_stay_hidden(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("honest", "partial"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{EX01}.py").write_bytes((CLASS / name / f"{EX01}.py").read_bytes())
+    snoop = subs / "snoop"
+    snoop.mkdir()
+    (snoop / f"{EX01}.py").write_text(textwrap.dedent('''
+        import os
+        for d, _, files in os.walk("."):
+            print(d, files)
+        print(dict(os.environ))
+        def quantize(y, *, bits):
+            raise NotImplementedError()
+    '''))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "test_ex01_hidden.py").write_text(textwrap.dedent('''
+        import numpy as np
+        from course_lib.grading.checks import Check
+        EXERCISE = "ex01_digital_audio"
+        CHECKS = [
+            Check("rms_dbfs", args=(np.full(3, 0.25),), expected=-12.041199826559248, rtol=1e-9,
+                  name="secret level check"),
+            Check("aliased_frequency", args=(31415.0,), kwargs={"sr": 8000}, expected=585.0,
+                  name="secret alias check"),
+        ]
+    '''))
+    out = tmp_path / "out" / "g.csv"
+    rc = main(["grade", str(subs), "--out", str(out), "--extra-tests", str(extra), "--timeout", "10",
+               "--no-progress"])
+    assert rc == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(out))}
+    n = len(EX01_CHECKS)
+    assert rows["honest"]["ex01_points"] == str(n + 2)
+    fb = (tmp_path / "out" / "feedback" / "honest.md").read_text()
+    assert "(instructor check) rms_dbfs: secret level check" in fb
+    partial_fb = (tmp_path / "out" / "feedback" / "partial.md").read_text()
+    assert "[failed] (instructor check) rms_dbfs: secret level check" in partial_fb
+    assert "-12.04" not in partial_fb and "585" not in partial_fb, "a hidden expected value leaked"
+    snoop_fb = (tmp_path / "out" / "feedback" / "snoop.md").read_text()
+    assert "test_ex01_hidden" not in snoop_fb and "solutions" not in snoop_fb
+    assert "test_ex01.py" in snoop_fb  # the public checks are there (sanity check of the snoop)
+    assert "'HOME': '" in snoop_fb and str(REPO) not in snoop_fb
+
+
+@pytest.mark.parametrize("args", [
+    ["grade", "/nonexistent/submissions"],
+    ["grade", str(CLASS), "--memory", "lots"],
+    ["grade", str(CLASS), "--timeout", "0"],
+    ["grade", str(CLASS), "--extra-tests", "/nonexistent/extra"],
+])
+def test_grade_bad_arguments_exit_nonzero(args, tmp_path):
+    assert main(args + ["--out", str(tmp_path / "g.csv"), "--no-progress"]) == 2
+
+
+# --------------------------------------------------------------------------- course check
+
+def _check(capsys, *args):
+    rc = main(["check", *args])
+    return rc, capsys.readouterr().out
+
+
+def test_check_reports_not_attempted(capsys):
+    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "stub.py"))
+    assert rc == 1
+    for fn in ("quantize", "rms_dbfs", "aliased_frequency"):
+        assert f"{fn}" in out
+    assert out.count("not attempted") == 3
+    assert f"Score: 0/{len(EX01_CHECKS)}" in out
+
+
+def test_check_reports_failed_with_message_and_passed(capsys):
+    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "partial.py"))
+    assert rc == 1
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and
+             not line.startswith("      ")}
+    assert "passed" in lines["quantize"]
+    assert "FAILED" in lines["rms_dbfs"]
+    assert "not attempted" in lines["aliased_frequency"]
+    assert "x constant 0.5: -6.02 dBFS: expected -6.020599913279624, got -3.01029995663981" in out
+
+
+def test_check_all_correct(capsys):
+    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "correct.py"))
+    assert rc == 0
+    assert f"Score: {len(EX01_CHECKS)}/{len(EX01_CHECKS)} checks passed.  All correct!" in out
+
+
+def test_check_infinite_loop_times_out(capsys):
+    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "loop.py"), "--timeout", "2")
+    assert rc == 1 and "time limit of 2 s" in out
+
+
+@pytest.mark.parametrize("name", ["ex01", "ex1", "01", "1", "ex01_digital_audio", "EX01"])
+def test_check_accepts_exercise_names(capsys, name, monkeypatch):
+    monkeypatch.chdir(REPO / "tests")  # any folder of the repo works
+    rc, out = _check(capsys, name, "--file", str(FIX / "single" / "correct.py"))
+    assert rc == 0, out
+
+
+def test_check_unknown_exercise(capsys):
+    assert main(["check", "ex99"]) == 2
+    assert "ex01_digital_audio" in capsys.readouterr().err
+
+
+def test_resolve_exercise():
+    known = {"ex01_digital_audio": 1, "ex02_spectral": 2}
+    assert resolve_exercise("ex2", known=known) == "ex02_spectral"
+    assert resolve_exercise("ex01_digital_audio.py", known=known) == "ex01_digital_audio"
+    with pytest.raises(ParameterError, match="ex03"):
+        resolve_exercise("ex03", known=known)
+
+
+def test_find_repo_root(tmp_path, monkeypatch):
+    assert find_repo_root(REPO / "tests" / "exercises") == REPO
+    monkeypatch.chdir(tmp_path)  # outside any course folder: the package's own repo
+    assert find_repo_root() == REPO
+
+
+@pytest.mark.parametrize("impl", ["solutions", "exercises"])
+def test_load_exercise(impl, monkeypatch):
+    monkeypatch.setenv("COURSE_IMPL", impl)
+    module = load_exercise("ex01")
+    assert module.__file__ == str(REPO / impl / f"{EX01}.py")
+    if impl == "solutions":
+        assert module.aliased_frequency(900.0, sr=1000) == 100.0
+    else:
+        with pytest.raises(NotImplementedError):
+            module.quantize(np.zeros(3), bits=2)
+
+
+# --------------------------------------------------------------------------- stubs
+
+SOLUTION = '''\
+"""Doc."""
+import numpy as np
+
+
+def f(x, *, k):
+    """Docstring kept."""
+    ### BEGIN SOLUTION
+    y = x * k
+    return y
+    ### END SOLUTION
+
+
+def outer(x):
+    def inner(z):
+        """Nested."""
+        ### BEGIN SOLUTION
+        return z + 1
+        ### END SOLUTION
+    return inner(x)
+
+
+class A:
+    def method(self):
+        if True:
+            ### BEGIN SOLUTION
+            return 1
+            ### END SOLUTION
+'''
+
+
+def test_stub_replaces_regions_keeping_indentation():
+    stub = make_stub(SOLUTION, filename="ex09_demo.py")
+    assert "y = x * k" not in stub and "return z + 1" not in stub and "return 1" not in stub
+    assert "    \"\"\"Docstring kept.\"\"\"\n    raise NotImplementedError()\n" in stub
+    assert "        \"\"\"Nested.\"\"\"\n        raise NotImplementedError()\n    return inner(x)" in stub
+    assert "        if True:\n            raise NotImplementedError()\n" in stub
+    assert "def f(x, *, k):" in stub and "course check ex09" in stub
+    ns: dict = {}
+    exec(compile(stub, "stub", "exec"), ns)
+    with pytest.raises(NotImplementedError):
+        ns["f"](1, k=2)
+    with pytest.raises(NotImplementedError):
+        ns["outer"](1)
+
+
+@pytest.mark.parametrize("source,match", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", r"ex\.py:2: '### BEGIN SOLUTION' has no matching"),
+    ("def f():\n    return 1\n    ### END SOLUTION\n", r"ex\.py:3: '### END SOLUTION' without"),
+    ("def f():\n    ### BEGIN SOLUTION\n    ### BEGIN SOLUTION\n", r"ex\.py:3: .* inside the region opened at line 2"),
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", r"must be indented"),
+    ("def f():\n    return 1\n", r"no '### BEGIN SOLUTION'"),
+    ("def f():\n    ### BEGIN SOLUTIONS\n    return 1\n", r"unrecognised marker"),
+])
+def test_stub_errors_are_clear(source, match):
+    with pytest.raises(StubError, match=match):
+        make_stub(source, filename="ex.py")
+
+
+def test_stubs_command_writes_and_checks(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "course_lib").mkdir()
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "solutions" / "ex09_demo.py").write_text(SOLUTION)
+    monkeypatch.chdir(tmp_path / "solutions")
+    assert main(["stubs", "--check"]) == 1
+    assert "ex09_demo.py" in capsys.readouterr().err
+    assert main(["stubs"]) == 0
+    assert main(["stubs", "--check"]) == 0
+    (tmp_path / "exercises" / "ex09_demo.py").write_text("edited by hand\n")
+    assert main(["stubs", "--check"]) == 1
+    assert write_stubs(tmp_path).written and not check_stubs(tmp_path).stale
+    (tmp_path / "exercises" / "ex08_orphan.py").write_text("x = 1\n")
+    assert main(["stubs", "--check"]) == 1
+
+
+def test_repo_exercises_are_in_sync(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["stubs", "--check"]) == 0, capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- checks and wire
+
+def test_evaluate_rules():
+    raises = Check("f", raises=ValueError, name="r")
+    assert evaluate(raises, Outcome.from_exception(ParameterError("bad"))).passed  # subclass counts
+    assert not evaluate(raises, Outcome(value=1.0)).passed
+    nie = evaluate(raises, Outcome.from_exception(NotImplementedError()))
+    assert not nie.passed and nie.not_attempted
+    inf = Check("f", expected=-np.inf, name="inf")
+    assert evaluate(inf, Outcome(value=float("-inf"))).passed
+    assert not evaluate(inf, Outcome(value=0.0)).passed
+    arr = Check("f", expected=np.array([1.0, 2.0]), name="a")
+    v = evaluate(arr, Outcome(value=np.array([[1.0, 2.0]])))
+    assert not v.passed and "expected shape (2,), got shape (1, 2)" in v.message
+    v = evaluate(arr, Outcome(value=np.array([1.0, 2.5])))
+    assert not v.passed and "first mismatch at index 1: expected 2.0, got 2.5" in v.message
+    assert not evaluate(arr, Outcome(value="1, 2")).passed
+    assert not evaluate(arr, Outcome(value=None)).passed
+    assert not evaluate(arr, None).passed
+
+
+def test_wire_round_trip_and_refusals(tmp_path):
+    value = {"a": (1, 2.5, None, True, "s"), "b": [np.arange(3), np.float32(1.5)], 3: 1j}
+    wire.dump(value, tmp_path, stem="v")
+    back = wire.load(tmp_path, stem="v")
+    assert back["a"] == (1, 2.5, None, True, "s") and back[3] == 1j
+    np.testing.assert_array_equal(back["b"][0], np.arange(3))
+    assert back["b"][1].dtype == np.float32
+    with pytest.raises(wire.WireError, match="dtype=object"):
+        wire.encode(np.array([object()]), [])
+    with pytest.raises(wire.WireError, match="type function"):
+        wire.encode(lambda: 0, [])
+    # a pickled array planted in place of a result is refused, not unpickled
+    np.save(tmp_path / "v" / "a0.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(wire.WireError):
+        wire.load(tmp_path, stem="v")
+    # ... and so is a symlink pointing outside the results folder
+    outside = tmp_path / "outside.npy"
+    np.save(outside, np.arange(2))
+    (tmp_path / "v" / "a0.npy").unlink()
+    os.symlink(outside, tmp_path / "v" / "a0.npy")
+    with pytest.raises(wire.WireError, match="cannot be opened"):
+        wire.load(tmp_path, stem="v")
