@@ -32,7 +32,7 @@ EX01_CHECKS = load_checks(REPO / "tests" / "exercises" / "test_ex01.py").checks
 # student -> (status of ex01, full marks?) ; None = no credit at all
 EXPECTED = {
     "honest": ("ok", True),
-    "chatty": ("ok", True),            # correct, prints 25 MB: full marks, short feedback
+    "chatty": ("crash", False),        # correct, but prints 25 MB: flooding earns nothing; short feedback
     "partial": ("fail", None),         # some points: checked against an in-process run below
     "stub": ("not_attempted", False),
     "syntax_error": ("crash", False),
@@ -151,7 +151,8 @@ def test_feedback_files(graded):
     assert "[failed] rms_dbfs: full-scale sine: -3.01 dBFS: expected -3.01029995663981" in partial
     assert "[not attempted] aliased_frequency" in partial
     assert (fb / "chatty.md").stat().st_size < 20_000, "captured output was not truncated"
-    assert "characters cut" in (fb / "chatty.md").read_text()
+    chatty = (fb / "chatty.md").read_text()
+    assert "characters cut" in chatty and "MiB of output (limit 1 MiB)" in chatty
     assert "SIGSEGV" in (fb / "segfault.md").read_text()
     assert "time limit of 5 s" in (fb / "loop_forever.md").read_text()
     assert "without writing its results" in (fb / "exit_at_import.md").read_text()

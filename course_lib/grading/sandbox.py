@@ -12,7 +12,8 @@ there, and starts :mod:`._runner` in it:
 - an audit hook that refuses writes outside the tree, reads of the real
   course folder (``solutions/``, fixtures, hidden tests, other submissions)
   and starting processes, ``ctypes``, ``gc`` introspection, sockets;
-- stdout/stderr captured to files outside the tree and truncated.
+- stdout/stderr captured to files outside the tree and truncated; more than
+  ``MAX_OUTPUT_BYTES`` of output is a ``crash`` (flooding the grader earns nothing).
 
 What the child sends back is values only; :func:`run_calls` accepts it only
 when the process exited 0, the ``DONE`` file holds the nonce the parent chose,
@@ -44,6 +45,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY = 2 * 2**30
 MAX_FILE_BYTES = 256 * 2**20
 OUTPUT_KEEP = 4000  # characters of stdout/stderr kept for feedback
+# Printing more than this (stdout + stderr) is flooding the grader: no credit, status crash.
+MAX_OUTPUT_BYTES = 2**20
 
 
 def parse_size(text) -> int:
@@ -208,6 +211,7 @@ def run_calls(tree: Path, student_file: Path, calls: list, *, module_name: str,
                 proc.wait()
         seconds = time.monotonic() - start
         stdout, stderr = _read_head_tail(out_path), _read_head_tail(err_path)
+        printed = sum(p.stat().st_size for p in (out_path, err_path) if p.exists())
     finally:
         if own_logdir:
             shutil.rmtree(logdir, ignore_errors=True)
@@ -215,6 +219,10 @@ def run_calls(tree: Path, student_file: Path, calls: list, *, module_name: str,
     base = dict(stdout=stdout, stderr=stderr, returncode=rc, seconds=seconds)
     if timed_out:
         return RunResult("timeout", {}, detail=f"stopped after the time limit of {timeout:g} s", **base)
+    if printed > MAX_OUTPUT_BYTES:
+        return RunResult("crash", {}, detail=(
+            f"the code printed {printed / 2**20:.1f} MiB of output (limit {MAX_OUTPUT_BYTES // 2**20} MiB); "
+            "remove print calls from loops and at import"), **base)
     if rc != 0:
         if rc < 0:
             try:
