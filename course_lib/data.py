@@ -464,7 +464,7 @@ def noise(kind: str, *, split: str = "train", check: bool = True, data_dir=None)
     split : {"train", "test"}
         Two independent takes of each kind: train on one, test on the other.
 
-    Notebook: 09_speech_enhancement.ipynb
+    Notebook: 09_enhancement.ipynb
 
     Examples
     --------

@@ -76,7 +76,7 @@ def _mel_to_hz(m):
 def mel_frequencies(n_mels: int, *, fmin: float = 0.0, fmax: float) -> np.ndarray:
     """Centre frequencies (Hz) of ``n_mels`` bands equally spaced on the Slaney mel scale.
 
-    Notebook: 03_mel_mfcc.ipynb
+    Notebook: 03_mel_and_mfcc.ipynb
 
     The same as ``librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax)``;
     :func:`spectrogram` uses it to put a mel spectrogram's rows at their
