@@ -61,11 +61,11 @@ lab: setup
 # COURSE_IMPL=solutions makes notebooks call the reference exercise answers.
 test: setup
 	$(PY) -m course_lib.grading.cli stubs --check
-	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest tests notebooks \
+	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest tests notebooks course_lib --doctest-modules \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=120 -p no:cacheprovider $(PYTEST_ARGS)
 
 test-lib: setup
-	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest tests course_lib --doctest-modules -p no:cacheprovider $(PYTEST_ARGS)
 
 test-notebooks: setup
 	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest notebooks \
