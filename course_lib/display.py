@@ -25,7 +25,7 @@ from .errors import ParameterError
 
 __all__ = [
     "waveform", "spectrogram", "spectrum", "magnitude_spectrum", "Spectrum",
-    "compare_waveforms", "play", "mel_frequencies",
+    "compare_waveforms", "play",
 ]
 
 _Y_AXES = ("linear", "log", "mel")
@@ -43,64 +43,6 @@ def _new_ax(ax, *, figsize=(8, 2.8)):
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def _hz_to_mel(f):
-    """Slaney mel scale (librosa's default, ``htk=False``): linear below 1 kHz, log above."""
-    f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(
-        f >= min_log_hz,
-        min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep,
-        f / f_sp,
-    )
-
-
-def _mel_to_hz(m):
-    """Inverse of :func:`_hz_to_mel`."""
-    m = np.asarray(m, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(
-        m >= min_log_mel,
-        min_log_hz * np.exp(logstep * (m - min_log_mel)),
-        f_sp * m,
-    )
-
-
-def mel_frequencies(n_mels: int, *, fmin: float = 0.0, fmax: float) -> np.ndarray:
-    """Centre frequencies (Hz) of ``n_mels`` bands equally spaced on the Slaney mel scale.
-
-    Notebook: 03_mel_and_mfcc.ipynb
-
-    The same as ``librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax)``;
-    :func:`spectrogram` uses it to put a mel spectrogram's rows at their
-    frequencies.
-
-    Parameters
-    ----------
-    n_mels : int > 0
-    fmin, fmax : float
-        Lowest and highest frequency in Hz, ``0 <= fmin < fmax``.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_mels,)], float64
-
-    >>> mel_frequencies(3, fmin=0.0, fmax=1000.0)
-    array([   0.,  500., 1000.])
-    """
-    if isinstance(n_mels, bool) or not isinstance(n_mels, (int, np.integer)) or n_mels <= 0:
-        raise ParameterError(f"n_mels={n_mels!r} must be a positive integer")
-    if not (0 <= fmin < fmax):
-        raise ParameterError(f"fmin={fmin!r}, fmax={fmax!r}: need 0 <= fmin < fmax (Hz)")
-    mels = np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels)
-    return _mel_to_hz(mels)
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
@@ -274,9 +216,11 @@ def spectrogram(S_db, *, sr: int, hop_length: int, ax=None, y_axis: str = "linea
     t_edges = _edges(times) if n_frames > 1 else np.array([0.0, hop_length / sr])
     ax = _new_ax(ax)
     if y_axis == "mel":
+        from .features import hz_to_mel, mel_frequencies  # Slaney scale, as mel_filterbank's default
+
         freqs = mel_frequencies(n_freq, fmin=fmin, fmax=fmax)
         # rows are evenly spaced in mel: draw in mel units, label the ticks in Hz
-        y_centres = _hz_to_mel(freqs)
+        y_centres = hz_to_mel(freqs)
         y_edges = _edges(y_centres) if n_freq > 1 else np.array([y_centres[0] - 0.5, y_centres[0] + 0.5])
     else:
         freqs = np.linspace(0.0, nyquist, n_freq)  # bin k of an n_fft = 2(n_freq-1) STFT
@@ -288,7 +232,7 @@ def spectrogram(S_db, *, sr: int, hop_length: int, ax=None, y_axis: str = "linea
     if y_axis == "mel":
         ax.set_ylim(y_edges[0], y_edges[-1])
         ticks_hz = [f for f in (0, 250, 500, 1000, 2000, 4000, 8000, 16000) if fmin <= f <= fmax]
-        ax.set_yticks(_hz_to_mel(ticks_hz))
+        ax.set_yticks(hz_to_mel(np.asarray(ticks_hz, dtype=float)))
         ax.set_yticklabels([f"{f:g}" for f in ticks_hz])
         ax.set_ylabel("Frequency (Hz, mel scale)")
     else:

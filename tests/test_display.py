@@ -177,15 +177,6 @@ def test_spectrogram_bad_input(S, kwargs, match):
         display.spectrogram(S, **kw)
 
 
-@pytest.mark.parametrize("n_mels, fmin, fmax", [(40, 0.0, 8000.0), (128, 20.0, 11025.0), (10, 300.0, 900.0)])
-def test_mel_frequencies_match_librosa(n_mels, fmin, fmax):
-    librosa = pytest.importorskip("librosa")
-    np.testing.assert_allclose(
-        display.mel_frequencies(n_mels, fmin=fmin, fmax=fmax),
-        librosa.mel_frequencies(n_mels, fmin=fmin, fmax=fmax), rtol=1e-10,
-    )
-
-
 # --------------------------------------------------------------------------- spectrum
 
 @pytest.mark.parametrize("amplitude, window", [(1.0, "hann"), (0.5, "hann"), (0.1, "boxcar"), (1.0, "hamming")])
