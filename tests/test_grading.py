@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def test_control_tampering_fools_an_in_process_numpy_check():
         np.testing.assert_allclose(1.0, 2.0)
 
 
-def test_a_run_cannot_read_a_parallel_students_tree(tmp_path):
+def test_a_run_cannot_read_a_parallel_students_tree(tmp_path, monkeypatch):
     from course_lib.grading.grade import grade_file
     from course_lib.grading.sandbox import make_tree
 
@@ -201,11 +202,32 @@ def test_a_run_cannot_read_a_parallel_students_tree(tmp_path):
     make_tree(REPO, scratch / "other" / "tree", files={f"exercises/{EX01}.py": CLASS / "honest" / f"{EX01}.py"})
     thief = CLASS / "copy_neighbour" / f"{EX01}.py"
     checks = EX01_CHECKS[:3]
-    control = grade_file(REPO, EX01, checks, thief, timeout=20, scratch=scratch, protect=())
-    assert control.status == "ok", "control: without protection the copy should work"
-    guarded = grade_file(REPO, EX01, checks, thief, timeout=20, scratch=scratch,
-                         protect=(str(scratch),))
+    # control: without the sandbox, from a sibling tree, the copy works
+    (scratch / "me" / "tree").mkdir(parents=True)
+    monkeypatch.chdir(scratch / "me" / "tree")
+    stolen = load_module(thief, module_name="_thief_control")
+    assert stolen.aliased_frequency(900.0, sr=1000) == 100.0, "control: the copy should work unsandboxed"
+    monkeypatch.chdir(REPO)
+    guarded = grade_file(REPO, EX01, checks, thief, timeout=20, scratch=scratch)
     assert guarded.points == 0 and guarded.status == "fail"
+
+
+def test_no_copy_of_the_solutions_anywhere_is_readable():
+    """CI grades from a fresh clone while the developer's checkout, with its solutions/,
+    sits elsewhere on the same machine: the thief must not find that copy either."""
+    import tempfile
+
+    from course_lib.grading.grade import grade_file
+
+    decoy = Path(tempfile.mkdtemp(prefix="course-decoy-", dir="/tmp"))  # /tmp/X/solutions: a path the thief globs
+    try:
+        (decoy / "solutions").mkdir()
+        (decoy / "solutions" / f"{EX01}.py").write_bytes((REPO / "solutions" / f"{EX01}.py").read_bytes())
+        (decoy / "solutions" / "__init__.py").write_text("")
+        result = grade_file(REPO, EX01, EX01_CHECKS, CLASS / "read_solutions" / f"{EX01}.py", timeout=20)
+        assert result.points == 0, f"the thief scored {result.points} by reading {decoy / 'solutions'}"
+    finally:
+        shutil.rmtree(decoy, ignore_errors=True)
 
 
 def test_extra_tests_are_scored_and_stay_hidden(tmp_path):

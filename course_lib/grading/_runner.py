@@ -5,7 +5,7 @@ the course tree::
 
     python -I -B TREE/course_lib/grading/_runner.py TREE STUDENT_FILE MODULE_NAME
 
-It reads its settings (a nonce, limits, paths to protect) from stdin, limits
+It reads its settings (a nonce, limits, the folders it may read) from stdin, limits
 itself (memory, CPU, file size), imports NumPy and the codec, reads the call
 inputs, installs an audit hook, and only then imports the student's file.
 Each call's return value (or exception type and message) is written with the
@@ -44,12 +44,23 @@ def _limits(cfg):
             pass
 
 
-def _make_hook(tree, deny_read, allow_read):
-    """Audit hook: no writes outside ``tree``, no reads under ``deny_read``, no processes."""
+# Read-only system files ordinary numeric code may open besides the Python installation.
+_SYSTEM_READ = ("/dev/null", "/dev/urandom", "/dev/random", "/etc/localtime", "/usr/share/zoneinfo",
+                "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu")
+
+
+def _make_hook(tree, allow_read):
+    """Audit hook: no writes outside ``tree``, no processes, and reads only from an allow-list.
+
+    Reading is allowed inside ``tree`` (the throwaway grading copy), the Python
+    installation (``allow_read``: sys.prefix and friends) and a few system
+    files; everything else is refused. A deny-list cannot work: any other copy
+    of the course on the machine (a second clone, CI's checkout beside the
+    developer's) would hold readable solutions.
+    """
     realpath, fspath, join, getcwd, sep = os.path.realpath, os.fspath, os.path.join, os.getcwd, os.sep
     tree = realpath(tree)
-    deny_read = tuple(realpath(p) for p in deny_read)
-    allow_read = tuple(realpath(p) for p in allow_read)
+    allow_read = tuple(realpath(p) for p in (*allow_read, tree, *_SYSTEM_READ))
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
     blocked = frozenset({
         "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
@@ -88,8 +99,9 @@ def _make_hook(tree, deny_read, allow_read):
         return False
 
     def check_read(p):
-        if p is not None and inside(p, deny_read) and not inside(p, allow_read):
-            raise PermissionError(f"sandbox: reading {p} is not allowed while grading")
+        if p is not None and not inside(p, allow_read):
+            raise PermissionError(f"sandbox: reading {p} is not allowed while grading "
+                                  "(only the grading folder and the Python installation)")
 
     def check_write(p):
         if p is not None and not (p == tree or p.startswith(tree + sep)) and p != "/dev/null":
@@ -176,7 +188,7 @@ def main():
                 info["traceback"] = ""
         return info
 
-    sys.addaudithook(_make_hook(tree, cfg["deny_read"], cfg["allow_read"]))
+    sys.addaudithook(_make_hook(tree, cfg["allow_read"]))
     arrays = []
     import_error = None
     call_docs = {}

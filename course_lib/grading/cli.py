@@ -78,7 +78,7 @@ def _cmd_check(args) -> int:
         shown = path
     print(f"Checking {exercise} in {shown} ({len(checks)} checks)...")
     result = grade_file(root, exercise, checks, path, timeout=args.timeout,
-                        memory=parse_size(args.memory), protect=(str(root / "solutions"),))
+                        memory=parse_size(args.memory))
     print(format_check_report(result))
     return 0 if result.status == "ok" else 1
 

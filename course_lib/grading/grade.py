@@ -100,7 +100,7 @@ def _status(verdicts) -> str:
 
 def grade_file(root: Path, exercise: str, checks: list, student_file: Path | None, *,
                hidden: list | None = None, timeout: float = DEFAULT_TIMEOUT,
-               memory: int = DEFAULT_MEMORY, protect: tuple = (), scratch: Path | None = None,
+               memory: int = DEFAULT_MEMORY, scratch: Path | None = None,
                keep_tree: bool = False) -> ExerciseResult:
     """Run ``checks`` (public) and ``hidden`` (instructor) against one file in a fresh tree."""
     hidden = list(hidden or [])
@@ -117,7 +117,7 @@ def grade_file(root: Path, exercise: str, checks: list, student_file: Path | Non
         calls = [{"id": f"c{i}", "function": c.function, "args": c.args, "kwargs": c.kwargs}
                  for i, (c, _) in enumerate(allc)]
         run = run_calls(tree, tree / "exercises" / f"{exercise}.py", calls, module_name=exercise,
-                        timeout=timeout, memory=memory, protect=protect, logdir=scratch_dir)
+                        timeout=timeout, memory=memory, logdir=scratch_dir)
     finally:
         if not keep_tree:
             shutil.rmtree(scratch_dir, ignore_errors=True)
@@ -243,12 +243,10 @@ def grade_class(submissions: Path, out_csv: Path, *, extra_dir: Path | None = No
     students = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     feedback_dir = out_csv.parent / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
-    # Every student's tree lives under one scratch folder that all runs are denied
-    # (each is allowed only its own tree), so parallel runs cannot read each other.
+    # Every student's tree lives under one scratch folder; a run may read only its own
+    # tree and the Python installation, so parallel runs cannot read each other, the
+    # submissions, the hidden tests or any copy of solutions/.
     scratch = Path(tempfile.mkdtemp(prefix="course-grading-")).resolve()
-    protect = tuple(str(p) for p in {root.resolve(), submissions, out_csv, feedback_dir.resolve(),
-                                      scratch,
-                                      *(() if extra_dir is None else (Path(extra_dir).resolve(),))})
 
     def one(student_dir: Path) -> StudentResult:
         res = {}
@@ -256,7 +254,7 @@ def grade_class(submissions: Path, out_csv: Path, *, extra_dir: Path | None = No
             f = student_dir / f"{ex}.py"
             res[ex] = grade_file(root, ex, public[ex], f if f.is_file() else None,
                                  hidden=extra.get(ex), timeout=timeout, memory=memory,
-                                 protect=protect, scratch=scratch)
+                                 scratch=scratch)
         sr = StudentResult(student_dir.name, res)
         (feedback_dir / f"{student_dir.name}.md").write_text(
             feedback_markdown(student_dir.name, sr), encoding="utf-8")

@@ -9,8 +9,9 @@ there, and starts :mod:`._runner` in it:
   a new session (so the whole process group can be killed);
 - wall-time limit (``timeout``), memory limit (``RLIMIT_AS``), a CPU-time
   backstop and a file-size limit, set by the child before student code runs;
-- an audit hook that refuses writes outside the tree, reads of the real
-  course folder (``solutions/``, fixtures, hidden tests, other submissions)
+- an audit hook that refuses writes outside the tree, reads of anything but
+  the tree and the Python installation (so no copy of ``solutions/``, no
+  fixtures, hidden tests or other submissions, wherever they lie)
   and starting processes, ``ctypes``, ``gc`` introspection, sockets;
 - stdout/stderr captured to files outside the tree and truncated; more than
   ``MAX_OUTPUT_BYTES`` of output is a ``crash`` (flooding the grader earns nothing).
@@ -160,12 +161,13 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def run_calls(tree: Path, student_file: Path, calls: list, *, module_name: str,
               timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-              protect: tuple = (), logdir: Path | None = None) -> RunResult:
+              logdir: Path | None = None) -> RunResult:
     """Run ``calls`` (``[{"id", "function", "args", "kwargs"}]``) against ``student_file``.
 
     ``tree`` comes from :func:`make_tree`; ``student_file`` lies inside it.
-    ``protect`` lists folders the child must not read (the real course
-    folder, the submissions, hidden tests, the output folder). Returns a
+    The child may read only ``tree`` and the Python installation (see
+    :func:`._runner._make_hook`): not the real course folder, the submissions,
+    hidden tests, the output folder or any other copy of the course. Returns a
     :class:`RunResult`; its ``outcomes`` map every call id to an
     :class:`~.checks.Outcome` when ``status == "done"``.
     """
@@ -182,7 +184,7 @@ def run_calls(tree: Path, student_file: Path, calls: list, *, module_name: str,
     cfg = {
         "nonce": nonce, "memory": int(memory), "cpu_seconds": int(timeout) + 5,
         "max_file_bytes": MAX_FILE_BYTES,
-        "deny_read": [str(p) for p in protect], "allow_read": allow,
+        "allow_read": allow,
     }
     own_logdir = logdir is None
     logdir = Path(tempfile.mkdtemp(prefix="course-run-")) if own_logdir else Path(logdir)
