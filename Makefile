@@ -14,8 +14,10 @@ LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-# Hash of everything that decides what gets installed.
-PIN_HASH := $(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
+# Hash of what decides what gets installed: pyproject's dependency pins and
+# constraints.txt (not the rest of pyproject.toml, so editing pytest settings
+# does not rebuild the environment).
+PIN_HASH := $(shell { $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(p["requires-python"], p["dependencies"], p["optional-dependencies"])' 2>&1; cat constraints.txt; } | sha256sum | cut -c1-16)
 # The editable install points at this checkout: redo it (seconds) if the checkout moved.
 SRC_HASH := $(shell echo "$(PIN_HASH) $(CURDIR)" | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.course-deps-$(PIN_HASH)
