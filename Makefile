@@ -57,7 +57,9 @@ $(SRC_STAMP): $(DEPS_STAMP)
 	@echo "Environment ready in $(VENV)"
 
 lab: setup
-	COURSE_IMPL=$${COURSE_IMPL:-exercises} $(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
+	@# the environment's bin/ first on PATH, so `!course check ex01` works in every notebook
+	PATH="$(abspath $(VENV))/bin:$$PATH" COURSE_IMPL=$${COURSE_IMPL:-exercises} \
+		$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
 
 # Everything CI runs. COURSE_FAST=1 picks each notebook's small configuration;
 # COURSE_IMPL=solutions makes notebooks call the reference exercise answers.
