@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import jiwer
 import numpy as np
@@ -27,14 +28,14 @@ def sentences(draw, min_words=1):
     return pad + "".join(w + s for w, s in zip(words, seps)).rstrip() + pad
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=int(os.environ.get("COURSE_HYPOTHESIS_EXAMPLES", 200)))
 @given(sentences(), sentences(min_words=0))
 def test_wer_cer_equal_jiwer_on_strings(ref, hyp):
     assert metrics.wer(ref, hyp) == pytest.approx(jiwer.wer(ref, hyp), rel=1e-12)
     assert metrics.cer(ref, hyp) == pytest.approx(jiwer.cer(ref, hyp), rel=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=int(os.environ.get("COURSE_HYPOTHESIS_EXAMPLES", 100)))
 @given(st.lists(st.tuples(sentences(), sentences(min_words=0)), min_size=1, max_size=5))
 def test_wer_cer_equal_jiwer_on_corpora(pairs):
     refs, hyps = [r for r, _ in pairs], [h for _, h in pairs]
