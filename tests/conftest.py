@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Never import these as test modules (make test runs with --doctest-modules):
 # the grading fixtures include hostile submissions (infinite loops, os._exit,
-# segfaults) and the mutants are deliberately wrong copies of the solutions.
-collect_ignore_glob = ["fixtures/*", "exercises/mutants/*"]
+# segfaults).
+collect_ignore_glob = ["fixtures/*"]
 
 
 @pytest.fixture(scope="session")

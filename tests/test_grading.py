@@ -489,3 +489,19 @@ def test_wire_round_trip_and_refusals(tmp_path):
     os.symlink(outside, tmp_path / "v" / "a0.npy")
     with pytest.raises(wire.WireError, match="cannot be opened"):
         wire.load(tmp_path, stem="v")
+
+
+def test_grading_tree_holds_no_solution_material(tmp_path):
+    """Solutions, mutants (snippets of the solutions) and fixtures never enter a student's tree."""
+    from course_lib.grading.sandbox import make_tree
+
+    tree = make_tree(REPO, tmp_path / "tree", files={f"exercises/{EX01}.py": CLASS / "stub" / f"{EX01}.py"})
+    names = {p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file()}
+    leaked = sorted(n for n in names if n.startswith(("solutions/", "tests/exercises/mutants/", "tests/fixtures/"))
+                    or n.endswith(".toml"))
+    assert not leaked, f"the grading tree holds {leaked}"
+    assert f"exercises/{EX01}.py" in names and "tests/exercises/test_ex01.py" in names
+    solution_body = "k = np.clip(np.floor((y + 1.0) / step), 0, levels - 1)"
+    assert solution_body in (REPO / "solutions" / f"{EX01}.py").read_text()
+    holders = [n for n in names if solution_body in (tree / n).read_text(errors="replace")]
+    assert not holders, f"the ex01 solution's code appears in {holders}"

@@ -106,7 +106,8 @@ def make_tree(root: Path, dest: Path, *, files: dict) -> Path:
     """A fresh grading tree: course_lib, the public exercise tests, and ``files``.
 
     ``files`` maps a relative destination (``exercises/ex01_digital_audio.py``)
-    to a source path. ``solutions/``, test fixtures, mutants and any hidden
+    to a source path. ``solutions/``, test fixtures, mutants (which quote the
+    solutions) and any hidden
     tests are never copied.
     """
     dest.mkdir(parents=True, exist_ok=True)

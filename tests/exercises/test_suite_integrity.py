@@ -6,8 +6,9 @@ without editing this file), a child pytest runs the checks against
 - the reference solutions: every check must pass;
 - stubs generated afresh from the solutions (not the learner-editable
   ``exercises/`` folder): every check must *fail*, as "not attempted";
-- each deliberately wrong variant in ``tests/exercises/mutants/exNN_topic/``
-  (at least two per exercise): at least one check must fail.
+- each deliberately wrong variant listed in ``tests/exercises/mutants/exNN_topic.toml``
+  (at least two per exercise), built from the *current* solution by replacing
+  one snippet: at least one check must fail.
 
 Outcomes are read from the child's JUnit XML, never from its exit code. A
 single child pytest runs everything: ``COURSE_IMPL_MATRIX`` lists, per
@@ -21,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -43,7 +45,29 @@ def _exercise_of(path: Path) -> str:
 
 CHECK_FILES = {_exercise_of(p): p for p in sorted(HERE.glob("test_ex[0-9]*.py"))}
 EXERCISES = sorted(CHECK_FILES)
-MUTANTS = {ex: sorted((HERE / "mutants" / ex).glob("*.py")) for ex in EXERCISES}
+
+
+
+def _mutants(exercise: str) -> list[dict]:
+    path = HERE / "mutants" / f"{exercise}.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))["mutant"] if path.is_file() else []
+
+
+MUTANTS = {ex: _mutants(ex) for ex in EXERCISES}
+
+
+def build_mutant(exercise: str, mutant: dict) -> str:
+    """The solution's source with the mutant's replacements applied (each ``old`` exactly once)."""
+    source = (REPO / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+    for rep in mutant["replace"]:
+        count = source.count(rep["old"])
+        if count != 1:
+            raise AssertionError(
+                f"mutant {mutant['name']!r} of {exercise}: its `old` snippet occurs {count} times in "
+                f"solutions/{exercise}.py (must be exactly once); update tests/exercises/mutants/{exercise}.toml:\n"
+                f"{rep['old']}")
+        source = source.replace(rep["old"], rep["new"])
+    return source
 
 
 def _run_child(tmp: Path, matrix: dict) -> dict:
@@ -98,8 +122,16 @@ def results(tmp_path_factory):
         src = REPO / "solutions" / f"{ex}.py"
         stub = stub_dir / src.name
         stub.write_text(make_stub(src.read_text(encoding="utf-8"), filename=src.name), encoding="utf-8")
-        matrix[ex] = {"solution": src, "stub": stub,
-                      **{f"mutant.{m.stem}": m for m in MUTANTS[ex]}}
+        matrix[ex] = {"solution": src, "stub": stub}
+        for mutant in MUTANTS[ex]:
+            try:
+                source = build_mutant(ex, mutant)
+            except AssertionError:  # stale: test_mutant_applies_to_the_current_solution says why
+                continue
+            path = tmp / "mutants" / ex / f"{mutant['name']}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source, encoding="utf-8")
+            matrix[ex][f"mutant.{mutant['name']}"] = path
     return _run_child(tmp, matrix)
 
 
@@ -111,7 +143,7 @@ def test_exercises_are_discovered():
 def test_exercise_has_solution_and_mutants(exercise):
     assert (REPO / "solutions" / f"{exercise}.py").is_file(), f"solutions/{exercise}.py is missing"
     assert len(MUTANTS[exercise]) >= MIN_MUTANTS, (
-        f"tests/exercises/mutants/{exercise}/ holds {len(MUTANTS[exercise])} mutant(s); "
+        f"tests/exercises/mutants/{exercise}.toml lists {len(MUTANTS[exercise])} mutant(s); "
         f"write at least {MIN_MUTANTS} deliberately wrong variants")
 
 
@@ -138,11 +170,24 @@ def test_stub_fails_every_check(exercise, results):
     assert not not_nie, f"stub checks failing for another reason than NotImplementedError: {not_nie}"
 
 
-@pytest.mark.parametrize("exercise,mutant", [(ex, m.stem) for ex in EXERCISES for m in MUTANTS[ex]])
+ALL_MUTANTS = [(ex, m) for ex in EXERCISES for m in MUTANTS[ex]]
+
+
+@pytest.mark.parametrize("exercise,mutant", ALL_MUTANTS, ids=[f"{ex}-{m['name']}" for ex, m in ALL_MUTANTS])
+def test_mutant_applies_to_the_current_solution(exercise, mutant):
+    assert mutant.get("bug"), f"mutant {mutant['name']!r} of {exercise} must say what its bug is"
+    source = build_mutant(exercise, mutant)  # raises if an `old` snippet went stale
+    assert source != (REPO / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+    compile(source, mutant["name"], "exec")
+
+
+@pytest.mark.parametrize("exercise,mutant", [(ex, m["name"]) for ex, m in ALL_MUTANTS])
 def test_mutant_is_caught(exercise, mutant, results):
+    if (exercise, f"mutant.{mutant}") not in results:
+        pytest.fail(f"mutant {mutant!r} could not be built from the current solution (see the test above)")
     cases = results[(exercise, f"mutant.{mutant}")]
     errors = {n: m[:300] for n, (o, m) in cases.items() if o == "error"}
     assert not errors, f"mutant {mutant} errored instead of failing a check: {errors}"
     failed = [n for n, (o, _) in cases.items() if o == "failure"]
-    assert failed, (f"tests/exercises/mutants/{exercise}/{mutant}.py passes all {len(cases)} checks: "
+    assert failed, (f"mutant {mutant!r} in tests/exercises/mutants/{exercise}.toml passes all {len(cases)} checks: "
                     "the checks miss this bug")
