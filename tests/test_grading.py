@@ -294,7 +294,7 @@ def _check(capsys, *args):
 
 
 def test_check_reports_not_attempted(capsys):
-    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "stub.py"))
+    rc, out = _check(capsys, "ex01", "--file", str(CLASS / "stub" / f"{EX01}.py"))
     assert rc == 1
     for fn in ("quantize", "rms_dbfs", "aliased_frequency"):
         assert f"{fn}" in out
@@ -303,7 +303,7 @@ def test_check_reports_not_attempted(capsys):
 
 
 def test_check_reports_failed_with_message_and_passed(capsys):
-    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "partial.py"))
+    rc, out = _check(capsys, "ex01", "--file", str(CLASS / "partial" / f"{EX01}.py"))
     assert rc == 1
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and
              not line.startswith("      ")}
@@ -314,20 +314,20 @@ def test_check_reports_failed_with_message_and_passed(capsys):
 
 
 def test_check_all_correct(capsys):
-    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "correct.py"))
+    rc, out = _check(capsys, "ex01", "--file", str(CLASS / "honest" / f"{EX01}.py"))
     assert rc == 0
     assert f"Score: {len(EX01_CHECKS)}/{len(EX01_CHECKS)} checks passed.  All correct!" in out
 
 
 def test_check_infinite_loop_times_out(capsys):
-    rc, out = _check(capsys, "ex01", "--file", str(FIX / "single" / "loop.py"), "--timeout", "2")
+    rc, out = _check(capsys, "ex01", "--file", str(CLASS / "loop_forever" / f"{EX01}.py"), "--timeout", "2")
     assert rc == 1 and "time limit of 2 s" in out
 
 
 @pytest.mark.parametrize("name", ["ex01", "ex1", "01", "1", "ex01_digital_audio", "EX01"])
 def test_check_accepts_exercise_names(capsys, name, monkeypatch):
     monkeypatch.chdir(REPO / "tests")  # any folder of the repo works
-    rc, out = _check(capsys, name, "--file", str(FIX / "single" / "correct.py"))
+    rc, out = _check(capsys, name, "--file", str(CLASS / "honest" / f"{EX01}.py"))
     assert rc == 0, out
 
 
