@@ -100,6 +100,20 @@ def _show(obj) -> None:
         display(obj)
 
 
+def _static_grid(values, draw, *, title: str):
+    """One row per setting, ``draw(value, ax)`` in each: the static stand-in for a slider."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(values), 1, figsize=(8, 2.3 * len(values)),
+                             sharex=True, layout="constrained", squeeze=False)
+    for ax, value in zip(axes[:, 0], values):
+        draw(value, ax)
+        ax.set_xlabel("")
+    axes[-1, 0].set_xlabel("Time (s)")
+    fig.suptitle(f"{title} (static view: run in JupyterLab for the slider)")
+    return fig
+
+
 def _finish_static(fig, show: bool):
     """Display a static figure once and detach it from pyplot (no second copy at cell end)."""
     import matplotlib.pyplot as plt
@@ -301,18 +315,10 @@ def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | 
     f_max = 2.0 * sr if f_max is None else _check_positive(f_max, "f_max")
     apparent_frequency(f, sr=sr)  # validates f
     if use_static(static):
-        import matplotlib.pyplot as plt
-
         freqs = [0.1 * sr, 0.45 * sr, 0.9 * sr, 1.1 * sr] if static_freqs is None else list(static_freqs)
         if not freqs:
             raise ParameterError("static_freqs is empty; give at least one frequency")
-        fig, axes = plt.subplots(len(freqs), 1, figsize=(8, 2.3 * len(freqs)),
-                                 sharex=True, layout="constrained", squeeze=False)
-        for ax, freq in zip(axes[:, 0], freqs):
-            plot_aliasing(freq, sr=sr, ax=ax)
-            ax.set_xlabel("")
-        axes[-1, 0].set_xlabel("Time (s)")
-        fig.suptitle("Aliasing (static view: run in JupyterLab for the slider)")
+        fig = _static_grid(freqs, lambda freq, ax: plot_aliasing(freq, sr=sr, ax=ax), title="Aliasing")
         return _finish_static(fig, show)
 
     import ipywidgets as widgets
@@ -467,18 +473,11 @@ def quantization_demo(*, y=None, sr: int = 48000, bits: int = 4, static: bool | 
     valid_audio(y, mono=True)
     bits = _check_bits(bits)
     if use_static(static):
-        import matplotlib.pyplot as plt
-
         static_bits = [_check_bits(b) for b in static_bits]
         if not static_bits:
             raise ParameterError("static_bits is empty; give at least one bit depth")
-        fig, axes = plt.subplots(len(static_bits), 1, figsize=(8, 2.3 * len(static_bits)),
-                                 sharex=True, layout="constrained", squeeze=False)
-        for ax, b in zip(axes[:, 0], static_bits):
-            plot_quantization(y, sr=sr, bits=b, ax=ax)
-            ax.set_xlabel("")
-        axes[-1, 0].set_xlabel("Time (s)")
-        fig.suptitle("Quantisation (static view: run in JupyterLab for the slider)")
+        fig = _static_grid(static_bits, lambda b, ax: plot_quantization(y, sr=sr, bits=b, ax=ax),
+                           title="Quantisation")
         return _finish_static(fig, show)
 
     import ipywidgets as widgets
