@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -328,15 +327,10 @@ def load_checks(path: Path, *, module_name: str | None = None) -> ExerciseChecks
     """Import a ``test_exNN*.py`` file (trusted) and return its EXERCISE and CHECKS."""
     path = Path(path)
     name = module_name or f"_course_checks_{path.stem}_{abs(hash(str(path))) % 10**8}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import checks from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
+    from . import load_module  # the package's loader; imported here to avoid an import cycle
+
+    module = load_module(path, module_name=name)
+    sys.modules.pop(name, None)  # used once, not left importable by name
     exercise = getattr(module, "EXERCISE", None)
     checks = getattr(module, "CHECKS", None)
     if not isinstance(exercise, str) or not isinstance(checks, (list, tuple)):
