@@ -505,3 +505,91 @@ def test_grading_tree_holds_no_solution_material(tmp_path):
     assert solution_body in (REPO / "solutions" / f"{EX01}.py").read_text()
     holders = [n for n in names if solution_body in (tree / n).read_text(errors="replace")]
     assert not holders, f"the ex01 solution's code appears in {holders}"
+
+
+# --------------------------------------------------------------------------- the exercise registry
+
+NEW_SOLUTION = '''\
+"""A new chapter's exercise."""
+import numpy as np
+
+
+def double(x):
+    """Twice ``x``."""
+    ### BEGIN SOLUTION
+    return 2 * np.asarray(x, dtype=float)
+    ### END SOLUTION
+'''
+NEW_CHECKS = '''\
+import numpy as np
+from course_lib.grading.checks import Check
+EXERCISE = "ex04_newtopic"
+CHECKS = [Check("double", args=(np.arange(3.0),), expected=np.array([0.0, 2.0, 4.0]), name="0 1 2")]
+'''
+
+
+def _course_copy(tmp_path) -> Path:
+    """A course folder with this repo's course_lib and one new exercise, ex04_newtopic, only as files."""
+    root = tmp_path / "course"
+    (root / "tests" / "exercises" / "mutants").mkdir(parents=True)
+    (root / "solutions").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname='x'\n")
+    os.symlink(REPO / "course_lib", root / "course_lib")
+    (root / "solutions" / "ex04_newtopic.py").write_text(NEW_SOLUTION)
+    (root / "tests" / "exercises" / "test_ex04_newtopic.py").write_text(NEW_CHECKS)
+    (root / "tests" / "exercises" / "test_ex04_helpers.py").write_text("def test_x():\n    pass\n")
+    (root / "tests" / "exercises" / "mutants" / "ex04_newtopic.toml").write_text("")
+    return root
+
+
+def test_registry_lists_the_repo_exercises():
+    from course_lib.grading.registry import exercises
+
+    reg = exercises(REPO)
+    assert EX01 in reg and reg[EX01].number == 1 and reg[EX01].short == "ex01"
+    for ex in reg.values():
+        assert ex.stub == REPO / "exercises" / f"{ex.name}.py"
+        assert ex.solution in (None, REPO / "solutions" / f"{ex.name}.py")
+    assert reg[EX01].checks == REPO / "tests" / "exercises" / "test_ex01.py"
+    assert reg[EX01].mutants == REPO / "tests" / "exercises" / "mutants" / f"{EX01}.toml"
+
+
+def test_a_new_exercise_needs_no_grading_code(tmp_path, monkeypatch, capsys):
+    """Adding solutions/ex04_*.py + its checks file is enough for stubs, check and grade."""
+    from course_lib.grading.registry import exercises
+
+    root = _course_copy(tmp_path)
+    reg = exercises(root)
+    assert list(reg) == ["ex04_newtopic"]  # the helper test module is not a checks file
+    ex = reg["ex04_newtopic"]
+    assert (ex.number, ex.checks.name, ex.mutants.name) == (4, "test_ex04_newtopic.py", "ex04_newtopic.toml")
+    monkeypatch.chdir(root)
+    assert main(["stubs"]) == 0 and ex.stub.is_file()
+    assert "course check ex04" in ex.stub.read_text()
+    rc, out = _check(capsys, "ex4")
+    assert rc == 1 and "not attempted" in out
+    rc, out = _check(capsys, "ex04_newtopic", "--file", str(root / "solutions" / "ex04_newtopic.py"))
+    assert rc == 0, out
+    subs = tmp_path / "subs" / "ann"
+    subs.mkdir(parents=True)
+    (subs / "ex04_newtopic.py").write_text(NEW_SOLUTION)
+    out_csv = tmp_path / "g.csv"
+    assert main(["grade", str(subs.parent), "--out", str(out_csv), "--no-progress", "--timeout", "20"]) == 0
+    row = next(csv.DictReader(open(out_csv)))
+    assert (row["ex04_points"], row["ex04_status"]) == ("1", "ok")
+
+
+@pytest.mark.parametrize("files,match", [
+    ({"solutions/ex04_a.py": NEW_SOLUTION, "exercises/ex04_b.py": "x = 1\n"}, r"exercise 04 has several names"),
+    ({"tests/exercises/test_ex05.py": NEW_CHECKS}, r"does not match the file name"),
+    ({"tests/exercises/test_ex04.py": NEW_CHECKS}, r"two checks files for ex04_newtopic"),
+])
+def test_registry_refuses_contradicting_files(tmp_path, files, match):
+    from course_lib.grading.registry import RegistryError, exercises
+
+    root = _course_copy(tmp_path)
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    with pytest.raises(RegistryError, match=match):
+        exercises(root)

@@ -4,6 +4,7 @@ Notebook: 00_welcome.ipynb (how exercises work)
 
 - :func:`load_exercise` gives a notebook the learner's exercise module (or the
   reference solution, when ``COURSE_IMPL=solutions``).
+- :mod:`.registry` lists the exercises and their files (the only place that does).
 - :mod:`.checks` holds :class:`~.checks.Check`, the data format of exercise tests.
 - :mod:`.stubs` writes ``exercises/`` from ``solutions/``.
 - :mod:`.sandbox` runs untrusted exercise code in a limited child process.
@@ -44,15 +45,10 @@ def find_repo_root(start=None) -> Path:
 
 
 def list_exercises(root=None) -> dict:
-    """``{"ex01_digital_audio": number}`` for every tests/exercises/test_exNN*.py or solution/exercise file."""
-    root = Path(root) if root is not None else find_repo_root()
-    names = {}
-    for folder in ("exercises", "solutions"):
-        for p in (root / folder).glob("ex[0-9]*.py"):
-            m = re.match(r"ex(\d+)_\w+$", p.stem)
-            if m:
-                names[p.stem] = int(m.group(1))
-    return dict(sorted(names.items()))
+    """``{"ex01_digital_audio": 1, ...}``: every exercise of :func:`.registry.exercises`."""
+    from .registry import exercises
+
+    return {name: ex.number for name, ex in exercises(root).items()}
 
 
 def resolve_exercise(name, root=None, *, known=None) -> str:

@@ -43,30 +43,22 @@ def _cmd_stubs(args) -> int:
 
 def _cmd_check(args) -> int:
     from . import find_repo_root, resolve_exercise
-    from .grade import check_files, grade_file, public_checks
+    from .grade import grade_file, public_checks
+    from .registry import exercises
     from .sandbox import parse_size
 
     root = find_repo_root()
     try:
-        files = check_files(root)
-        known = {}
-        for n, f in files.items():
-            stem = f.stem[len("test_"):]
-            known[stem if "_" in stem else f"ex{n:02d}"] = n
-        for p in (root / "exercises").glob("ex[0-9]*.py"):
-            n = int(p.stem[2:].split("_")[0])
-            if n in files:
-                known = {k: v for k, v in known.items() if v != n}
-                known[p.stem] = n
-        exercise = resolve_exercise(args.exercise, root, known=known)
-        public = public_checks(root, number=known[exercise])
-        if exercise not in public:
-            raise ValueError(f"{files[known[exercise]]} holds checks for {sorted(public)}, "
-                             f"not {exercise}")
+        registry = exercises(root)
+        exercise = resolve_exercise(args.exercise, root,
+                                    known={n: ex.number for n, ex in registry.items()})
+        if registry[exercise].checks is None:
+            raise ValueError(f"{exercise} has no checks yet (no tests/exercises/test_{registry[exercise].short}*.py)")
+        public = public_checks(root, number=registry[exercise].number)
     except ValueError as exc:
         print(f"course check: {exc}", file=sys.stderr)
         return 2
-    path = Path(args.file) if args.file else root / "exercises" / f"{exercise}.py"
+    path = Path(args.file) if args.file else registry[exercise].stub
     if not path.is_file():
         print(f"course check: {path} does not exist (run `course stubs` to create the stubs)",
               file=sys.stderr)

@@ -19,13 +19,14 @@ from pathlib import Path
 
 from . import find_repo_root
 from .checks import Check, Verdict, evaluate, load_checks
+from .registry import CHECK_FILE, exercises
+from .registry import short_name as short
 from .sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, make_tree, run_calls
 
 __all__ = ["ExerciseResult", "public_checks", "extra_checks", "grade_file", "grade_class",
            "STATUSES", "write_csv", "feedback_markdown"]
 
 STATUSES = ("ok", "fail", "timeout", "crash", "not_attempted", "missing")
-_CHECK_FILE = re.compile(r"^test_(ex\d+)\w*\.py$")
 
 
 @dataclasses.dataclass
@@ -47,29 +48,17 @@ class ExerciseResult:
     stderr: str = ""
 
 
-def check_files(root: Path) -> dict:
-    """``{number: path}`` of ``tests/exercises/test_exNN*.py`` (without importing them)."""
-    out = {}
-    for path in sorted((root / "tests" / "exercises").glob("test_ex*.py")):
-        m = _CHECK_FILE.match(path.name)
-        if m:
-            number = int(m.group(1)[2:])
-            if number in out:
-                raise ValueError(f"two check files for exercise {number}: {out[number].name}, {path.name}")
-            out[number] = path
-    return out
-
-
 def public_checks(root: Path, *, number: int | None = None) -> dict:
-    """``{exercise: [Check]}`` from ``tests/exercises/test_exNN*.py`` (only exercise ``number`` if given)."""
+    """``{exercise: [Check]}`` for every exercise of the registry that has a checks file
+    (only exercise ``number`` if given)."""
     out = {}
-    for n, path in check_files(root).items():
-        if number is not None and n != number:
+    for name, ex in exercises(root).items():
+        if ex.checks is None or (number is not None and ex.number != number):
             continue
-        ec = load_checks(path)
-        if ec.exercise in out:
-            raise ValueError(f"{path}: exercise {ec.exercise} already has a checks file")
-        out[ec.exercise] = ec.checks
+        ec = load_checks(ex.checks)
+        if ec.exercise != name:
+            raise ValueError(f"{ex.checks}: EXERCISE={ec.exercise!r} changed while loading (expected {name!r})")
+        out[name] = ec.checks
     return out
 
 
@@ -79,7 +68,7 @@ def extra_checks(folder: Path, known) -> dict:
     if not folder.is_dir():
         raise ValueError(f"--extra-tests {folder}: not a folder")
     out: dict = {}
-    files = sorted(p for p in folder.glob("test_ex*.py") if _CHECK_FILE.match(p.name))
+    files = sorted(p for p in folder.glob("test_ex*.py") if CHECK_FILE.match(p.name))
     if not files:
         raise ValueError(f"--extra-tests {folder}: no test_exNN*.py files in it")
     for path in files:
@@ -153,11 +142,6 @@ class StudentResult:
     @property
     def max_total(self) -> int:
         return sum(r.max_points for r in self.exercises.values())
-
-
-def short(exercise: str) -> str:
-    m = re.match(r"(ex\d+)", exercise)
-    return m.group(1) if m else exercise
 
 
 def _fence(text: str) -> str:

@@ -77,10 +77,10 @@ def make_stub(source: str, *, filename: str = "<solution>") -> str:
     text = "".join(out)
     if text and not text.endswith("\n"):
         text += "\n"
-    import re
+    from .registry import parse_name, short_name
 
-    m = re.search(r"(ex\d+)", Path(filename).name)
-    stub = HEADER.format(short=m.group(1) if m else "exNN") + text
+    stem = Path(filename).stem
+    stub = HEADER.format(short=short_name(stem) if parse_name(stem) is not None else "exNN") + text
     try:
         compile(stub, filename, "exec")
     except SyntaxError as exc:
@@ -97,14 +97,16 @@ class StubReport:
 
 
 def _plan(root: Path):
-    sol_dir, ex_dir = root / "solutions", root / "exercises"
-    sources = sorted(sol_dir.glob("ex[0-9]*.py"))
-    plan = {}
-    for src in sources:
-        plan[ex_dir / src.name] = make_stub(
-            src.read_text(encoding="utf-8"), filename=str(src.relative_to(root))
-        )
-    orphans = sorted(p for p in ex_dir.glob("ex[0-9]*.py") if (sol_dir / p.name).exists() is False)
+    from .registry import exercises
+
+    plan, orphans = {}, []
+    for ex in exercises(root).values():
+        if ex.solution is None:
+            if ex.stub.exists():
+                orphans.append(ex.stub)
+            continue
+        plan[ex.stub] = make_stub(ex.solution.read_text(encoding="utf-8"),
+                                  filename=str(ex.solution.relative_to(root)))
     return plan, orphans
 
 

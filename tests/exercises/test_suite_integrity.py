@@ -17,7 +17,6 @@ exercise, every implementation to check (see tests/exercises/conftest.py).
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.grading.registry import exercises
 from course_lib.grading.stubs import check_stubs, make_stub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,22 +35,14 @@ HERE = REPO / "tests" / "exercises"
 MIN_MUTANTS = 2
 
 
-def _exercise_of(path: Path) -> str:
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "EXERCISE" for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise AssertionError(f"{path} has no EXERCISE = '...' line")
-
-
-CHECK_FILES = {_exercise_of(p): p for p in sorted(HERE.glob("test_ex[0-9]*.py"))}
+REGISTRY = exercises(REPO)
+CHECK_FILES = {name: ex.checks for name, ex in REGISTRY.items() if ex.checks is not None}
 EXERCISES = sorted(CHECK_FILES)
 
 
-
 def _mutants(exercise: str) -> list[dict]:
-    path = HERE / "mutants" / f"{exercise}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))["mutant"] if path.is_file() else []
+    path = REGISTRY[exercise].mutants
+    return tomllib.loads(path.read_text(encoding="utf-8"))["mutant"] if path is not None else []
 
 
 MUTANTS = {ex: _mutants(ex) for ex in EXERCISES}
@@ -141,7 +133,7 @@ def test_exercises_are_discovered():
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_exercise_has_solution_and_mutants(exercise):
-    assert (REPO / "solutions" / f"{exercise}.py").is_file(), f"solutions/{exercise}.py is missing"
+    assert REGISTRY[exercise].solution is not None, f"solutions/{exercise}.py is missing"
     assert len(MUTANTS[exercise]) >= MIN_MUTANTS, (
         f"tests/exercises/mutants/{exercise}.toml lists {len(MUTANTS[exercise])} mutant(s); "
         f"write at least {MIN_MUTANTS} deliberately wrong variants")
