@@ -33,6 +33,7 @@ import numpy as np
 import scipy.fft
 
 from .errors import ParameterError
+from .validation import check_finite
 from .spectral import (
     _blockwise, _check_positive_int, _check_signal, _frame_rows, _prepare_stft,
     fft_frequencies, power_to_db, stft,
@@ -42,7 +43,7 @@ __all__ = [
     "time_features", "rms", "zero_crossing_rate",
     "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "spectral_flatness",
     "hz_to_mel", "mel_to_hz", "mel_frequencies", "mel_filterbank", "melspectrogram",
-    "mfcc", "delta", "fft_frequencies",
+    "mfcc", "delta", "mfcc_deltas", "to_sequence", "cmvn", "fft_frequencies",
 ]
 
 
@@ -706,3 +707,148 @@ def delta(x: np.ndarray, *, width: int = 9, order: int = 1, axis: int = -1,
             f"with mode='interp'; use a smaller width"
         )
     return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode)
+
+
+def mfcc_deltas(y: np.ndarray, *, sr: float, n_mfcc: int = 13, n_fft: int = 2048,
+                hop_length: int = 512, n_mels: int = 128, fmin: float = 0.0,
+                fmax: float | None = None, width: int = 9, **mfcc_kwargs) -> np.ndarray:
+    """MFCCs stacked with their deltas and delta-deltas: the classic 39-dim speech feature.
+
+    Notebooks: 03_mel_and_mfcc.ipynb (derived step by step), 04_hmm_word_recognition.ipynb
+
+    ``np.concatenate([C, delta(C, order=1), delta(C, order=2)], axis=-2)``
+    with ``C = mfcc(y, ...)``; both deltas use the same ``width``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n)], floating point
+    sr : int > 0
+    n_mfcc, n_fft, hop_length, n_mels, fmin, fmax
+        As :func:`mfcc`.
+    width : odd int >= 3
+        Frames in each delta window (:func:`delta`); the signal must give at
+        least ``width`` frames.
+    **mfcc_kwargs
+        Passed on to :func:`mfcc` (``win_length``, ``window``, ``center``,
+        ``pad_mode``, ``htk``, ``norm``, ``lifter``, ``top_db``).
+
+    Returns
+    -------
+    F : np.ndarray [shape=(..., 3 * n_mfcc, n_frames)]
+        Rows ``0 .. n_mfcc-1`` the MFCCs, then their deltas, then the
+        delta-deltas. Transpose with :func:`to_sequence` for a model that
+        wants ``(n_frames, n_features)``.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`mfcc`; or fewer frames than ``width`` (the message says
+        how long the signal must be).
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).standard_normal(8000)
+    >>> mfcc_deltas(y, sr=8000, n_fft=256, hop_length=80, n_mels=40).shape
+    (39, 101)
+    """
+    C = mfcc(y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+             fmin=fmin, fmax=fmax, **mfcc_kwargs)
+    if C.shape[-1] < width:
+        raise ParameterError(
+            f"y gives {C.shape[-1]} frames at hop_length={hop_length}, fewer than the delta "
+            f"width={width}; pass a smaller odd width (>= 3) or a longer signal "
+            f"(at least {(width - 1) * hop_length} samples with center=True)"
+        )
+    d1 = delta(C, width=width, order=1)
+    d2 = delta(C, width=width, order=2)
+    return np.concatenate([C, d1, d2], axis=-2)               # (..., 3 * n_mfcc, n_frames)
+
+
+def to_sequence(F: np.ndarray) -> np.ndarray:
+    """Feature matrix ``(..., n_features, n_frames)`` -> ``(..., n_frames, n_features)``.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    ``course_lib`` keeps librosa's layout for features (one *column* per
+    frame, like a spectrogram); sequence models (hmmlearn, ``torch.nn.LSTM``
+    with ``batch_first=True``, transformers) want one *row* per frame,
+    i.e. ``(time, feature)``. This swaps the last two axes and returns a
+    C-contiguous copy, so each frame's features are adjacent in memory.
+
+    Parameters
+    ----------
+    F : np.ndarray [shape=(..., n_features, n_frames)]
+
+    Returns
+    -------
+    X : np.ndarray [shape=(..., n_frames, n_features)], C-contiguous
+
+    Examples
+    --------
+    >>> to_sequence(np.zeros((39, 120))).shape
+    (120, 39)
+    """
+    if not isinstance(F, np.ndarray) or F.ndim < 2:
+        raise ParameterError(
+            f"F must be a feature matrix of shape (..., n_features, n_frames), got "
+            f"{type(F).__name__} with shape {getattr(F, 'shape', None)}"
+        )
+    return np.ascontiguousarray(np.swapaxes(F, -1, -2))      # (..., n_frames, n_features)
+
+
+def cmvn(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
+    """Cepstral mean and variance normalisation of one utterance.
+
+    Notebook: 03_mel_and_mfcc.ipynb
+
+    Each feature (row, for the default layout ``(n_features, n_frames)``)
+    is shifted to mean 0 and scaled to standard deviation 1 over the
+    frames along ``axis``: ``(x - mean) / std`` (population std,
+    ``ddof=0``). A constant feature has no spread to normalise: it becomes
+    all zeros instead of 0/0 = NaN (e.g. an MFCC of a clip padded with
+    digital silence).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(..., n_frames)], real
+        Features, frames along ``axis``; integers are converted to float64.
+    axis : int
+        The frame (time) axis: ``-1`` for ``(n_features, n_frames)``,
+        ``0`` for a ``(n_frames, n_features)`` sequence.
+
+    Returns
+    -------
+    x_norm : np.ndarray [shape=x.shape], float (the input's precision; computed in float64)
+
+    Raises
+    ------
+    ParameterError
+        Not a real array, NaN / Inf values, a bad ``axis``, or fewer than
+        2 frames (the mean would be the frame itself).
+
+    Examples
+    --------
+    >>> cmvn(np.array([[1.0, 3.0], [5.0, 5.0]]))
+    array([[-1.,  1.],
+           [ 0.,  0.]])
+    """
+    x = np.asarray(x)
+    if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):
+        raise ParameterError(f"x must be a real numeric array, got dtype={x.dtype}")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    check_finite(x, name="x")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < max(x.ndim, 1):
+        raise ParameterError(f"axis={axis!r} must be an integer axis of x with shape {x.shape}")
+    if x.shape[axis] < 2:
+        raise ParameterError(
+            f"x has {x.shape[axis]} frame(s) along axis={axis} (shape={x.shape}); CMVN needs at "
+            f"least 2 (check that axis is the time axis)"
+        )
+    x64 = x.astype(np.float64)  # float32 features with a large offset lose digits in the mean
+    mean = x64.mean(axis=axis, keepdims=True)
+    std = x64.std(axis=axis, keepdims=True)
+    # exactly constant rows (or a spread that underflows) -> zeros, not 0/0
+    constant = (np.ptp(x, axis=axis, keepdims=True) == 0) | (std == 0)
+    out = np.where(constant, 0.0, (x64 - mean) / np.where(constant, 1.0, std))
+    return out.astype(x.dtype, copy=False)

@@ -382,6 +382,95 @@ def test_delta_bad_parameters(kwargs, match):
         features.delta(np.ones((3, 20)), **kwargs)
 
 
+# --------------------------------------------------------------------------- stacked features, CMVN, sequences
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lead", [(), (2,)])
+def test_mfcc_deltas_equal_the_notebook_stack_of_librosa(dtype, lead):
+    # notebook 03, section 5: concatenate MFCC, delta, delta-delta along the coefficient axis
+    y = np.random.default_rng(3).standard_normal(lead + (8000,)).astype(dtype)
+    kw = dict(sr=16000, n_mfcc=13, n_fft=512, hop_length=160, n_mels=40)
+    C = librosa.feature.mfcc(y=y, **kw)
+    expected = np.concatenate([C, librosa.feature.delta(C, width=9, order=1),
+                               librosa.feature.delta(C, width=9, order=2)], axis=-2)
+    got = features.mfcc_deltas(y, **kw)
+    assert got.shape == lead + (39, 51) and got.dtype == dtype
+    # the delta rows are differences of MFCCs ~ 100 in size: compare on the MFCC scale
+    for block in range(3):
+        rows = slice(13 * block, 13 * (block + 1))
+        np.testing.assert_allclose(got[..., rows, :], expected[..., rows, :], rtol=RTOL[dtype],
+                                   atol=RTOL[dtype] * np.abs(C).max())
+
+
+def test_mfcc_deltas_passes_options_and_refuses_too_few_frames():
+    y = np.random.default_rng(4).standard_normal(4000)
+    F = features.mfcc_deltas(y, sr=8000, n_mfcc=20, n_fft=256, hop_length=80, n_mels=40, width=5, lifter=22)
+    C = features.mfcc(y, sr=8000, n_mfcc=20, n_fft=256, hop_length=80, n_mels=40, lifter=22)
+    np.testing.assert_array_equal(F[:20], C)
+    np.testing.assert_allclose(F[40:], features.delta(C, width=5, order=2))
+    with pytest.raises(ParameterError, match="width=9"):
+        features.mfcc_deltas(y[:400], sr=8000, n_fft=256, hop_length=80, n_mels=40)
+
+
+def test_to_sequence_puts_one_frame_per_row():
+    F = np.random.default_rng(0).standard_normal((2, 39, 17))
+    X = features.to_sequence(F)
+    assert X.shape == (2, 17, 39) and X.flags.c_contiguous
+    assert X[1, 5, 7] == F[1, 7, 5]
+    np.testing.assert_array_equal(features.to_sequence(F[0]), F[0].T)
+    with pytest.raises(ParameterError, match=r"\(\.\.\., n_features, n_frames\)"):
+        features.to_sequence(np.zeros(5))
+
+
+def _cmvn_formula(x, axis):
+    # notebook 03, section 7 (defined there on rows with spread)
+    return (x - x.mean(axis=axis, keepdims=True)) / x.std(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cmvn_equals_the_notebook_formula_and_sklearn(dtype):
+    import sklearn.preprocessing  # installed with hmmlearn
+
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((13, 80)) * rng.uniform(0.1, 30, (13, 1)) + rng.uniform(-50, 50, (13, 1)))
+    x = x.astype(dtype)
+    got = features.cmvn(x)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, _cmvn_formula(x.astype(np.float64), -1), rtol=RTOL[dtype], atol=RTOL[dtype])
+    np.testing.assert_allclose(got, sklearn.preprocessing.scale(x.astype(np.float64), axis=1),
+                               rtol=RTOL[dtype], atol=RTOL[dtype])
+    # a (time, feature) sequence normalises along axis 0: same numbers, transposed
+    np.testing.assert_allclose(features.cmvn(features.to_sequence(x), axis=0), got.T, rtol=1e-6, atol=1e-6)
+
+
+def test_cmvn_removes_a_channel_offset_and_gain():
+    x = np.random.default_rng(2).standard_normal((13, 50))
+    channel = 3.0 * x + np.arange(13.0)[:, None]      # per-coefficient offset and gain
+    np.testing.assert_allclose(features.cmvn(channel), features.cmvn(x), atol=1e-12)
+
+
+def test_cmvn_zero_variance_rows_become_zero_not_nan():
+    x = np.random.default_rng(3).standard_normal((4, 30))
+    x[1] = 0.1            # a constant whose float mean is not exactly 0.1: std ~1e-17, not 0
+    x[3] = -80.0          # e.g. an MFCC row of digital silence
+    out = features.cmvn(x)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_array_equal(out[[1, 3]], 0.0)
+    np.testing.assert_allclose(out[[0, 2]], _cmvn_formula(x[[0, 2]], -1), rtol=1e-12)
+    np.testing.assert_array_equal(features.cmvn(np.array([[1, 3], [5, 5]])), [[-1.0, 1.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("x,kwargs,match", [
+    (np.ones((13, 1)), {}, "1 frame"),
+    (np.ones((13, 20)), {"axis": 2}, "axis=2"),
+    (np.array([[0.0, np.nan, 1.0]]), {}, "NaN"),
+    (np.ones((2, 3), dtype=complex), {}, "complex"),
+])
+def test_cmvn_bad_input(x, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        features.cmvn(x, **kwargs)
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("fn", ["melspectrogram", "mfcc", "spectral_centroid", "spectral_rolloff"])
