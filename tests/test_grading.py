@@ -20,7 +20,7 @@ import pytest
 
 from course_lib.errors import ParameterError
 from course_lib.grading import find_repo_root, load_exercise, load_module, resolve_exercise, wire
-from course_lib.grading.checks import Check, Outcome, call_in_process, evaluate, load_checks
+from course_lib.grading.checks import Check, Outcome, Verdict, call_in_process, evaluate, load_checks
 from course_lib.grading.cli import main
 from course_lib.grading.stubs import StubError, check_stubs, make_stub, write_stubs
 
@@ -123,11 +123,29 @@ def test_each_student_gets_the_right_status_and_credit(graded, student):
 
 
 def test_partial_credit_equals_an_in_process_run(graded):
-    """The sandbox scores exactly what running the same checks in-process scores."""
+    """The sandbox scores exactly what running the same checks in-process scores, by function:
+    quantize is right (all its checks pass), rms_dbfs passes some checks but not all (no points)."""
     module = load_module(CLASS / "partial" / f"{EX01}.py", module_name="_partial_student")
-    expected = sum(evaluate(c, call_in_process(module, c)).passed for c in EX01_CHECKS)
-    assert 0 < expected < len(EX01_CHECKS)
+    ok = {}
+    for c in EX01_CHECKS:
+        ok.setdefault(c.function, []).append(evaluate(c, call_in_process(module, c)).passed)
+    assert all(ok["quantize"]) and any(ok["rms_dbfs"]) and not all(ok["rms_dbfs"])
+    expected = sum(len(v) for v in ok.values() if all(v))
+    assert 0 < expected < sum(sum(v) for v in ok.values())  # fewer points than passing checks
     assert int(graded["rows"]["partial"]["ex01_points"]) == expected
+
+
+def test_function_points_rule():
+    from course_lib.grading.grade import GradedCheck, function_points
+
+    checks = [Check("f", name="a"), Check("f", name="b"), Check("g", name="c")]
+    verdicts = [Verdict(checks[0], True), Verdict(checks[1], False), Verdict(checks[2], True)]
+    graded = [GradedCheck(c, False, v) for c, v in zip(checks, verdicts)]
+    assert function_points(graded) == {"f": (0, 2), "g": (1, 1)}
+    graded[1] = GradedCheck(checks[1], True, Verdict(checks[1], True))  # an instructor check counts the same
+    assert function_points(graded) == {"f": (2, 2), "g": (1, 1)}
+    graded[2] = GradedCheck(checks[2], False, None)  # no result: no points
+    assert function_points(graded) == {"f": (2, 2), "g": (0, 1)}
 
 
 def test_max_total_counts_every_check(graded):
@@ -316,7 +334,7 @@ def test_check_reports_failed_with_message_and_passed(capsys):
 def test_check_all_correct(capsys):
     rc, out = _check(capsys, "ex01", "--file", str(CLASS / "honest" / f"{EX01}.py"))
     assert rc == 0
-    assert f"Score: {len(EX01_CHECKS)}/{len(EX01_CHECKS)} checks passed.  All correct!" in out
+    assert f"Score: {len(EX01_CHECKS)}/{len(EX01_CHECKS)} points.  All correct!" in out
 
 
 def test_check_infinite_loop_times_out(capsys):

@@ -86,8 +86,11 @@ def format_check_report(result) -> str:
         for name, text in (("output", result.stdout), ("errors", result.stderr)):
             if text.strip():
                 lines += [f"--- {name} (truncated) ---", text.rstrip()]
-        lines.append(f"Score: 0/{result.max_points} checks passed.")
+        lines.append(f"Score: 0/{result.max_points} points.")
         return "\n".join(lines)
+    from .grade import SCORING_RULE, function_points
+
+    points = function_points(result.checks)
     functions: dict = {}
     for g in result.checks:
         functions.setdefault(g.check.function, []).append(g)
@@ -96,17 +99,18 @@ def format_check_report(result) -> str:
         verdicts = [g.verdict for g in items]
         n_ok = sum(v.passed for v in verdicts)
         if n_ok == len(verdicts):
-            lines.append(f"  {fn:<{width}}  passed ({n_ok}/{len(verdicts)} checks)")
+            lines.append(f"  {fn:<{width}}  passed ({n_ok}/{len(verdicts)} checks, {points[fn][0]} points)")
         elif all(v.not_attempted for v in verdicts):
             lines.append(f"  {fn:<{width}}  not attempted (still raises NotImplementedError)")
         else:
-            lines.append(f"  {fn:<{width}}  FAILED ({n_ok}/{len(verdicts)} checks passed)")
+            lines.append(f"  {fn:<{width}}  FAILED ({n_ok}/{len(verdicts)} checks passed, 0 points)")
             for g in items:
                 if not g.verdict.passed:
                     msg = "hidden check" if g.hidden else g.verdict.message
                     lines.append(f"      x {g.check.name}: {msg}")
-    lines.append(f"Score: {result.points}/{result.max_points} checks passed."
+    lines.append(f"Score: {result.points}/{result.max_points} points."
                  + ("  All correct!" if result.status == "ok" else ""))
+    lines.append(SCORING_RULE)
     if result.stdout.strip():
         lines += ["--- your code printed (truncated) ---", result.stdout.rstrip()]
     return "\n".join(lines)

@@ -1,9 +1,12 @@
 """Grade one exercise file, or a folder of submissions, with the sandbox.
 
 Used by ``course check`` (one learner, their ``exercises/`` file) and
-``course grade`` (a class). Scoring happens here, in the trusted process:
-one point per check that passes; an exercise whose run timed out or crashed
-scores 0.
+``course grade`` (a class). Scoring happens here, in the trusted process, by
+function (:data:`SCORING_RULE`): a function is worth one point per check (public
+and instructor checks alike) and earns them only when every one of its checks
+passes, so an answer that is right on a few easy inputs by accident (``return 0``,
+raising ``ValueError`` everywhere) earns nothing. An exercise whose run timed out
+or crashed scores 0.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from .registry import CHECK_FILE, exercises
 from .registry import short_name as short
 from .sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, make_tree, run_calls
 
-__all__ = ["ExerciseResult", "public_checks", "extra_checks", "grade_file", "grade_class",
+__all__ = ["SCORING_RULE", "function_points", "ExerciseResult", "public_checks", "extra_checks", "grade_file", "grade_class",
            "STATUSES", "write_csv", "feedback_markdown"]
 
+SCORING_RULE = ("Scoring: each function is worth one point per check and earns them only when "
+                "all of its checks pass (instructor checks included); a run that crashed or timed out "
+                "earns nothing.")
 STATUSES = ("ok", "fail", "timeout", "crash", "not_attempted", "missing")
 
 
@@ -79,6 +85,14 @@ def extra_checks(folder: Path, known) -> dict:
     return out
 
 
+def function_points(graded) -> dict:
+    """``{function: (earned, possible)}`` under :data:`SCORING_RULE` (``graded``: GradedCheck list)."""
+    by_fn: dict = {}
+    for g in graded:
+        by_fn.setdefault(g.check.function, []).append(g.verdict is not None and g.verdict.passed)
+    return {fn: (len(ok) if all(ok) else 0, len(ok)) for fn, ok in by_fn.items()}
+
+
 def _status(verdicts) -> str:
     if all(v.passed for v in verdicts):
         return "ok"
@@ -124,7 +138,7 @@ def grade_file(root: Path, exercise: str, checks: list, student_file: Path | Non
                               stderr=run.stderr)
     graded = [GradedCheck(c, h, evaluate(c, run.outcomes[f"c{i}"])) for i, (c, h) in enumerate(allc)]
     verdicts = [g.verdict for g in graded]
-    points = sum(v.passed for v in verdicts)
+    points = sum(earned for earned, _ in function_points(graded).values())
     return ExerciseResult(exercise, _status(verdicts), points, max_points, graded, **out)
 
 
@@ -153,6 +167,7 @@ def _fence(text: str) -> str:
 def feedback_markdown(student: str, result: StudentResult) -> str:
     lines = [f"# Feedback for {student}", "",
              f"**Total: {result.total} / {result.max_total}**", "",
+             SCORING_RULE, "",
              "| exercise | status | points |", "|---|---|---|"]
     for ex, r in result.exercises.items():
         lines.append(f"| {ex} | {r.status} | {r.points} / {r.max_points} |")
@@ -166,9 +181,16 @@ def feedback_markdown(student: str, result: StudentResult) -> str:
                          "No check could be scored.")
             if r.detail and "\n" in r.detail:
                 lines += ["", _fence(r.detail.split("\n", 1)[1])]
+        fp = function_points(r.checks) if r.status not in ("timeout", "crash") else {}
+        current = None
         for g in r.checks:
             if g.verdict is None:
                 continue
+            if g.check.function != current:
+                current = g.check.function
+                earned, possible = fp[current]
+                lines += ["", f"`{current}`: {earned} / {possible} points"
+                          + ("" if earned == possible else " (not every check passed)"), ""]
             mark = "passed" if g.verdict.passed else ("not attempted" if g.verdict.not_attempted else "failed")
             if g.hidden:
                 lines.append(f"- [{mark}] (instructor check) {g.check.label}")

@@ -8,7 +8,10 @@ without editing this file), a child pytest runs the checks against
   ``exercises/`` folder): every check must *fail*, as "not attempted";
 - each deliberately wrong variant listed in ``tests/exercises/mutants/exNN_topic.toml``
   (at least two per exercise), built from the *current* solution by replacing
-  one snippet: at least one check must fail.
+  one snippet: at least one check must fail;
+- generated **constant mutants** of every checked function (return ``0``, ``0.0``,
+  ``None``, the first argument unchanged, ``np.zeros_like`` of it, an empty array,
+  raise ``ValueError``): under the grader's scoring rule each must earn zero points.
 
 Outcomes are read from the child's JUnit XML, never from its exit code. A
 single child pytest runs everything: ``COURSE_IMPL_MATRIX`` lists, per
@@ -25,8 +28,13 @@ import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import types
+
+import numpy as np
 import pytest
 
+from course_lib.grading.checks import call_in_process, evaluate, load_checks
+from course_lib.grading.grade import GradedCheck, function_points
 from course_lib.grading.registry import exercises
 from course_lib.grading.stubs import check_stubs, make_stub
 
@@ -183,3 +191,38 @@ def test_mutant_is_caught(exercise, mutant, results):
     failed = [n for n, (o, _) in cases.items() if o == "failure"]
     assert failed, (f"mutant {mutant!r} in tests/exercises/mutants/{exercise}.toml passes all {len(cases)} checks: "
                     "the checks miss this bug")
+
+
+# --------------------------------------------------------------------------- constant mutants
+
+def _first(args, kwargs):
+    return args[0] if args else next(iter(kwargs.values()))
+
+
+def _raise_value_error(*args, **kwargs):
+    raise ValueError("constant mutant: rejects every input")
+
+
+CONSTANT_MUTANTS = {
+    "return_0": lambda *a, **k: 0,
+    "return_0.0": lambda *a, **k: 0.0,
+    "return_None": lambda *a, **k: None,
+    "first_argument": lambda *a, **k: _first(a, k),
+    "zeros_like": lambda *a, **k: np.zeros_like(_first(a, k)),
+    "empty_array": lambda *a, **k: np.array([]),
+    "raise_ValueError": _raise_value_error,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CONSTANT_MUTANTS))
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_constant_mutant_earns_nothing(exercise, kind):
+    """Every checked function replaced by the same constant answer: zero points under the
+    grader's own scoring (grade.function_points), so a learner who writes nothing useful scores 0.
+    Runs in-process: the constants are ours, only the checks' comparison code runs."""
+    checks = load_checks(CHECK_FILES[exercise]).checks
+    fake = types.SimpleNamespace(**{c.function: CONSTANT_MUTANTS[kind] for c in checks})
+    graded = [GradedCheck(c, False, evaluate(c, call_in_process(fake, c))) for c in checks]
+    earned = {fn: pts for fn, (pts, _) in function_points(graded).items() if pts}
+    assert not earned, (f"{exercise}: the constant answer {kind!r} earns points for {earned}; "
+                        f"add a check to tests/exercises/{CHECK_FILES[exercise].name} that it fails")
