@@ -10,7 +10,16 @@ or a legend afterwards. matplotlib is imported inside the functions, so
 
 :func:`play` returns an :class:`IPython.display.Audio` player; it checks the
 signal first and says what is wrong (NaN, clipping, integer samples, a
-sample rate no browser plays) instead of failing inside IPython.
+sample rate no browser plays) instead of failing inside IPython. In a
+notebook the player shows itself where it is made, like a matplotlib figure,
+so a ``play`` in the middle of a cell is heard too (and one that is the
+cell's value is not shown twice).
+
+Axes use the same tick labels everywhere: seconds with as few decimals as the
+ticks need and not so many ticks that they run together
+(:func:`format_time_axis`), Hz with ``k`` for thousands, also on logarithmic
+frequency axes (:func:`format_freq_axis`); :func:`legend` puts a legend
+beside the axes, where it covers neither curves nor tick labels.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from .errors import ParameterError
 
 __all__ = [
     "waveform", "spectrogram", "spectrum", "magnitude_spectrum", "Spectrum",
-    "compare_waveforms", "play",
+    "compare_waveforms", "play", "Player", "format_time_axis", "format_freq_axis", "legend",
 ]
 
 _Y_AXES = ("linear", "log", "mel")
@@ -53,6 +62,166 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     first = centres[0] - (mid[0] - centres[0])
     last = centres[-1] + (centres[-1] - mid[-1])
     return np.concatenate([[first], mid, [last]])
+
+
+# --------------------------------------------------------------------------- axes
+
+# Octave-spaced frequencies for logarithmic axes (a base-2 symlog would
+# otherwise be ticked 2^6 ... 2^13).
+_LOG_FREQ_TICKS = (0, 62.5, 125, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000)
+
+
+def hz_label(f: float) -> str:
+    """Tick label for a frequency in Hz: ``"250"``, ``"1k"``, ``"1.5k"``, ``"22.05k"``.
+
+    Notebook: 02_spectral_analysis.ipynb
+
+    >>> [hz_label(f) for f in (0, 62.5, 250, 1000, 1500, 22050)]
+    ['0', '62.5', '250', '1k', '1.5k', '22.05k']
+    """
+    f = float(f)
+    if abs(f) >= 1000:
+        return f"{f / 1000:.6g}k"
+    return f"{f:.6g}"
+
+
+def _seconds_labels(ticks) -> list[str]:
+    """Labels for tick positions in seconds, all with the decimals the finest one needs."""
+    ticks = np.asarray(ticks, dtype=float)
+    for decimals in range(0, 7):
+        if np.allclose(np.round(ticks, decimals), ticks, rtol=0, atol=1e-9):
+            break
+    return [f"{t:.{decimals}f}" for t in ticks]
+
+
+def _tick_locator(axis_name: str, *, label_chars: int):
+    """A MaxNLocator that leaves room for labels ``label_chars`` wide (x) or one line high (y).
+
+    matplotlib's default spaces x ticks for labels about three characters wide,
+    so "0.0025" style labels run together on a narrow axes.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    class _Spaced(MaxNLocator):
+        def __call__(self):
+            axis = self.axis
+            if axis is not None and axis.axes is not None:
+                bbox = axis.axes.get_window_extent()
+                dpi = axis.axes.figure.dpi
+                import matplotlib
+                from matplotlib.font_manager import FontProperties
+
+                font_pt = FontProperties(size=matplotlib.rcParams[f"{axis_name}tick.labelsize"]).get_size_in_points()
+                length_pt = (bbox.width if axis_name == "x" else bbox.height) * 72.0 / dpi
+                per_tick = font_pt * (0.65 * label_chars + 1.5) if axis_name == "x" else font_pt * 2.5
+                self.set_params(nbins=int(np.clip(length_pt // per_tick, 2, 10)))
+            return super().__call__()
+
+    return _Spaced(nbins=6, steps=[1, 2, 2.5, 5, 10])
+
+
+def format_time_axis(ax, *, axis: str = "x", label: str | None = "Time (s)"):
+    """Label an axis in seconds with ticks that do not run together.
+
+    Notebook: 01_digital_audio.ipynb
+
+    Ticks are spaced for their labels' width (a 20 ms excerpt gets
+    ``0.000 0.005 0.010 0.015 0.020``, not ``0.0000 0.0025 ...`` squeezed
+    together), all with the same number of decimals and never with an
+    offset (``+1.234``) that a learner would miss.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    axis : {"x", "y"}
+    label : str or None
+        Axis label; None leaves it as it is.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if axis not in ("x", "y"):
+        raise ParameterError(f"axis={axis!r} must be 'x' or 'y'")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(_tick_locator(axis, label_chars=6))
+
+    class _SecondsFormatter(FuncFormatter):
+        def format_ticks(self, values):
+            return _seconds_labels(values)
+
+    target.set_major_formatter(_SecondsFormatter(lambda t, pos=None: _seconds_labels([t])[0]))
+    if label is not None:
+        (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+    return ax
+
+
+def format_freq_axis(ax, *, axis: str = "y", log: bool = False, label: str | None = "Frequency (Hz)"):
+    """Label an axis in Hz: ``0 250 500 1k 2k``; on a log axis, ticks an octave apart.
+
+    Notebook: 02_spectral_analysis.ipynb
+
+    With ``log=True`` the axis becomes a symmetric-log axis (logarithmic
+    above 64 Hz, linear below, so 0 Hz stays visible) ticked at 62.5, 125,
+    250, 500 Hz, 1k, 2k ... rather than at powers of two written as 2^n.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    axis : {"x", "y"}
+    log : bool
+    label : str or None
+        Axis label; None leaves it as it is.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    if axis not in ("x", "y"):
+        raise ParameterError(f"axis={axis!r} must be 'x' or 'y'")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if log:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog", linthresh=64.0, base=2, linscale=0.5)
+        target.set_major_locator(FixedLocator(_LOG_FREQ_TICKS))
+        target.set_minor_locator(NullLocator())
+    else:
+        target.set_major_locator(_tick_locator(axis, label_chars=4))
+    target.set_major_formatter(FuncFormatter(lambda f, pos=None: hz_label(f)))
+    if label is not None:
+        (ax.set_xlabel if axis == "x" else ax.set_ylabel)(label)
+    return ax
+
+
+def legend(ax, **legend_kwargs):
+    """Put the legend beside the axes (upper right, outside), where it hides nothing.
+
+    Notebook: 01_digital_audio.ipynb
+
+    A legend inside the axes sits on a curve or on the top tick label as soon
+    as the data fill the box; outside it never does, and figures made with
+    ``layout="constrained"`` (as the course's are) make room for it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    **legend_kwargs
+        Passed to ``ax.legend`` (``title``, ``ncols``, ...; ``loc`` and
+        ``bbox_to_anchor`` to place it elsewhere).
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    legend_kwargs.setdefault("loc", "upper left")
+    legend_kwargs.setdefault("bbox_to_anchor", (1.01, 1.0))
+    legend_kwargs.setdefault("borderaxespad", 0.0)
+    legend_kwargs.setdefault("fontsize", "small")
+    legend_kwargs.setdefault("frameon", False)
+    return ax.legend(**legend_kwargs)
 
 
 # --------------------------------------------------------------------------- waveforms
@@ -98,9 +267,9 @@ def waveform(y, *, sr: int, ax=None, title: str | None = None, label: str | None
             name = f"channel {c}" if label is None else f"{label} (channel {c})"
             ax.plot(t, channel, label=name, **plot_kwargs)
     if y.ndim == 2 or label is not None:
-        ax.legend(loc="upper right", fontsize="small")
+        legend(ax)
     ax.set_xlim(t[0], t[-1] if t.size > 1 else t[0] + 1.0 / sr)
-    ax.set_xlabel("Time (s)")
+    format_time_axis(ax)
     ax.set_ylabel("Amplitude")
     if title is not None:
         ax.set_title(title)
@@ -228,19 +397,17 @@ def spectrogram(S_db, *, sr: int, hop_length: int, ax=None, y_axis: str = "linea
     mesh = ax.pcolormesh(t_edges, y_edges, S_db, shading="flat", cmap=cmap,
                          vmin=vmin, vmax=vmax, rasterized=True)
     ax.set_xlim(max(t_edges[0], 0.0), t_edges[-1])
-    ax.set_xlabel("Time (s)")
+    format_time_axis(ax)
     if y_axis == "mel":
         ax.set_ylim(y_edges[0], y_edges[-1])
         ticks_hz = [f for f in (0, 250, 500, 1000, 2000, 4000, 8000, 16000) if fmin <= f <= fmax]
         ax.set_yticks(hz_to_mel(np.asarray(ticks_hz, dtype=float)))
-        ax.set_yticklabels([f"{f:g}" for f in ticks_hz])
+        ax.set_yticklabels([hz_label(f) for f in ticks_hz])
         ax.set_ylabel("Frequency (Hz, mel scale)")
     else:
-        if y_axis == "log":
-            # symlog: logarithmic above 64 Hz, linear below, so the 0 Hz row stays visible
-            ax.set_yscale("symlog", linthresh=64.0, base=2, linscale=0.5)
+        # "log": symlog, logarithmic above 64 Hz, linear below, so the 0 Hz row stays visible
+        format_freq_axis(ax, axis="y", log=y_axis == "log")
         ax.set_ylim(0.0, fmax)
-        ax.set_ylabel("Frequency (Hz)")
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, format="%+.0f dB", label="dB")
     if title is not None:
@@ -319,13 +486,11 @@ def spectrum(y, *, sr: int, ax=None, n_fft: int | None = None, window: str = "ha
     ax = _new_ax(ax)
     plot_kwargs.setdefault("linewidth", 0.8)
     ax.plot(spec.freqs, spec.magnitude_db, label=label, **plot_kwargs)
-    if log_freq:
-        ax.set_xscale("symlog", linthresh=64.0, base=2, linscale=0.5)
+    format_freq_axis(ax, axis="x", log=log_freq)
     ax.set_xlim(0.0, spec.freqs[-1])
-    ax.set_xlabel("Frequency (Hz)")
     ax.set_ylabel("Magnitude (dB)")
     if label is not None:
-        ax.legend(loc="upper right", fontsize="small")
+        legend(ax)
     if title is not None:
         ax.set_title(title)
     return ax
@@ -333,10 +498,67 @@ def spectrum(y, *, sr: int, ax=None, n_fft: int | None = None, window: str = "ha
 
 # --------------------------------------------------------------------------- audio
 
-def play(y, *, sr: int, normalize: bool = False):
+def _kernel_shell():
+    """The IPython shell when running in a Jupyter kernel, else None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the course
+        return None
+    shell = get_ipython()
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+def _make_player_class():
+    from IPython.display import Audio, publish_display_data
+
+    class Player(Audio):
+        """An :class:`IPython.display.Audio` that shows itself once per cell.
+
+        :func:`play` displays it as soon as it is made (in a Jupyter kernel),
+        so a player in the middle of a cell is not lost. When the same object
+        is then the cell's value, or passed to ``IPython.display.display``
+        in that cell, it is not shown a second time; in a later cell it is
+        shown again.
+        """
+
+        _shown_in_cell = None  # execution count of the cell that last showed it
+
+        def _ipython_display_(self):
+            shell = _kernel_shell()
+            cell = None if shell is None else shell.execution_count
+            if cell is not None and self._shown_in_cell == cell:
+                return
+            self._shown_in_cell = cell
+            publish_display_data({"text/html": self._repr_html_(), "text/plain": repr(self)})
+
+    return Player
+
+
+_PLAYER_CLASS = None
+
+
+def __getattr__(name):
+    # ``display.Player`` without importing IPython when course_lib.display is imported
+    if name == "Player":
+        return _player_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _player_class():
+    global _PLAYER_CLASS
+    if _PLAYER_CLASS is None:
+        _PLAYER_CLASS = _make_player_class()
+    return _PLAYER_CLASS
+
+
+def play(y, *, sr: int, normalize: bool = False, show: bool = True):
     """An audio player for a notebook: :class:`IPython.display.Audio` with checks first.
 
     Notebook: 01_digital_audio.ipynb
+
+    In a Jupyter notebook the player appears where ``play`` is called, like
+    a matplotlib figure, so ``display.play(y, sr=sr)`` works in the middle of
+    a cell too; as the cell's last line it is shown once, not twice.
 
     Parameters
     ----------
@@ -347,10 +569,14 @@ def play(y, *, sr: int, normalize: bool = False):
         Scale so the peak is full scale (IPython's behaviour). With the
         default False you hear the real level, and a signal outside
         [-1, 1] is an error rather than silently rescaled.
+    show : bool
+        Show the player now (in a notebook). False returns it unshown, for
+        code that places it itself (``IPython.display.display(player)``).
 
     Returns
     -------
-    IPython.display.Audio
+    Player
+        An :class:`IPython.display.Audio`.
 
     Raises
     ------
@@ -358,8 +584,6 @@ def play(y, *, sr: int, normalize: bool = False):
         Not a float array, NaN/Inf, empty, more than 2 dimensions, a bad
         ``sr``, or samples outside [-1, 1] with ``normalize=False``.
     """
-    from IPython.display import Audio
-
     if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.integer):
         raise ParameterError(
             f"y has integer dtype={y.dtype}; convert to float in [-1, 1] first "
@@ -385,4 +609,7 @@ def play(y, *, sr: int, normalize: bool = False):
                 f"y peaks at {p:.3g}, outside [-1, 1]: it would clip; scale it "
                 "(y / np.abs(y).max()) or pass normalize=True"
             )
-    return Audio(np.asarray(y, dtype=np.float64), rate=sr, normalize=normalize)
+    player = _player_class()(np.asarray(y, dtype=np.float64), rate=sr, normalize=normalize)
+    if show and _kernel_shell() is not None:
+        player._ipython_display_()
+    return player

@@ -147,7 +147,7 @@ def test_spectrogram_mel_ticks_are_hz():
     ax = display.spectrogram(_db_spec(n_freq=40), sr=SR, hop_length=160, y_axis="mel",
                              colorbar=False)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "1000" in labels and "4000" in labels
+    assert "1k" in labels and "4k" in labels and "500" in labels
 
 
 def test_spectrogram_colorbar_in_db():
@@ -247,3 +247,155 @@ def test_play_normalize_accepts_loud_signal_and_low_rate_warns():
     display.play(np.array([0.0, 1.5, -2.0]), sr=SR, normalize=True)
     with pytest.warns(UserWarning, match="resample"):
         display.play(np.zeros(100), sr=1000)
+
+
+# --------------------------------------------------------------------------- tick labels and legends
+
+def _drawn_labels(ax, axis="x"):
+    """Tick labels as drawn (text, window extent), visible ticks only."""
+    ax.figure.canvas.draw()
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    lo, hi = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    ticks = [t for t in target.get_major_ticks() if lo - 1e-12 <= t.get_loc() <= hi + 1e-12]
+    return [(t.label1.get_text(), t.label1.get_window_extent()) for t in ticks if t.label1.get_visible()]
+
+
+@pytest.mark.parametrize("seconds, width", [(0.02, 4.5), (0.02, 8.0), (0.0123, 3.0), (1.5, 4.0), (30.0, 8.0)])
+def test_time_axis_labels_never_run_together(seconds, width):
+    """Notebook 01's "100 Hz sampled at 1000 Hz" figure read "0.00000.00250.0050..." on a half-width axes."""
+    fig, ax = plt.subplots(figsize=(width, 2.5), layout="constrained")
+    display.waveform(_sine(100.0, sr=SR, seconds=seconds), sr=SR, ax=ax, offset=1.0)
+    labels = _drawn_labels(ax)
+    assert len(labels) >= 3
+    for (_, a), (_, b) in zip(labels, labels[1:]):
+        assert a.x1 + 4 < b.x0, f"tick labels touch: {[t for t, _ in labels]}"
+    texts = [t for t, _ in labels]
+    # one format for every tick, no offset text a learner would miss
+    assert len({len(t.split(".")[-1]) if "." in t else 0 for t in texts}) == 1, texts
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    assert [float(t) for t in texts] == pytest.approx([tk.get_loc() for tk in ax.xaxis.get_major_ticks()
+                                                       if tk.label1.get_text() in texts], abs=1e-9)
+
+
+def test_seconds_labels_use_the_decimals_the_ticks_need():
+    assert display._seconds_labels([0, 0.005, 0.01]) == ["0.000", "0.005", "0.010"]
+    assert display._seconds_labels([0, 0.5, 1.0]) == ["0.0", "0.5", "1.0"]
+    assert display._seconds_labels([0, 10, 20]) == ["0", "10", "20"]
+
+
+@pytest.mark.parametrize("f, text", [(0, "0"), (62.5, "62.5"), (500, "500"), (1000, "1k"), (1500, "1.5k"),
+                                     (22050, "22.05k")])
+def test_hz_label(f, text):
+    assert display.hz_label(f) == text
+
+
+def test_log_frequency_axes_are_ticked_in_hz_an_octave_apart():
+    """Notebook 02's log-frequency spectrograms said "Hz" but were ticked 2^6 ... 2^13."""
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128, y_axis="log", colorbar=False)
+    texts = [t for t, _ in _drawn_labels(ax, "y")]
+    assert texts == ["0", "62.5", "125", "250", "500", "1k", "2k", "4k", "8k"]
+    assert not any("^" in t or "$" in t for t in texts)
+    ax = display.spectrum(_sine(), sr=SR, log_freq=True)
+    assert [t for t, _ in _drawn_labels(ax, "x")][-2:] == ["4k", "8k"]
+
+
+def test_linear_frequency_axes_in_hz_and_k():
+    ax = display.spectrogram(_db_spec(), sr=SR, hop_length=128, colorbar=False)
+    texts = [t for t, _ in _drawn_labels(ax, "y")]
+    assert texts[0] == "0" and texts[-1].endswith("k") and all("e" not in t for t in texts), texts
+
+
+@pytest.mark.parametrize("plot", ["waveform_stereo", "spectrum_label", "aliasing"])
+def test_legends_cover_neither_data_nor_tick_labels(plot):
+    fig, ax = plt.subplots(figsize=(5, 2.8), layout="constrained")
+    if plot == "waveform_stereo":
+        display.waveform(np.stack([_sine(), 0.5 * _sine(500.0)]), sr=SR, ax=ax)
+    elif plot == "spectrum_label":
+        display.spectrum(_sine(), sr=SR, ax=ax, label="a sine")
+    else:
+        ax.plot([0, 1], [0, 1], label="a")
+        ax.plot([0, 1], [1, 0], label="b")
+        display.legend(ax)
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert box.x0 >= axes_box.x1, "the legend overlaps the plotting area"
+    for _, label_box in _drawn_labels(ax, "y") + _drawn_labels(ax, "x"):
+        assert not box.overlaps(label_box)
+    # and it is inside the figure (constrained layout made room for it)
+    assert box.x1 <= fig.bbox.x1 + 1
+
+
+@pytest.mark.parametrize("func, kwargs", [(display.format_time_axis, {"axis": "z"}),
+                                          (display.format_freq_axis, {"axis": "t"})])
+def test_axis_formatters_bad_axis(func, kwargs):
+    _, ax = plt.subplots()
+    with pytest.raises(ParameterError, match="must be 'x' or 'y'"):
+        func(ax, **kwargs)
+
+
+# --------------------------------------------------------------------------- play in a notebook
+
+_PLAY_CELLS = [
+    # 0: mid-cell play (it used to be dropped: only a cell's last value is shown)
+    "display.play(y, sr=sr)\nprint('after')",
+    # 1: play as the cell's value: one player, not two
+    "display.play(y, sr=sr)",
+    # 2: several in a loop, through IPython's display(): one each, in order
+    "for k in range(3):\n    print(k)\n    show(display.play(y, sr=sr))",
+    # 3: an object made earlier, shown again in a later cell
+    "p = display.play(y, sr=sr, show=False)\nprint('made')",
+    "p",
+    # 5: a play whose result is kept in a variable still shows
+    "q = display.play(y, sr=sr)",
+]
+
+
+@pytest.fixture(scope="module")
+def played_notebook():
+    """Run a small notebook in a real kernel and return its executed cells."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    setup = ("import numpy as np\nfrom course_lib import display\nfrom IPython.display import display as show\n"
+             "sr = 8000\ny = (0.1 * np.sin(2 * np.pi * 440 * np.arange(800) / sr)).astype(np.float32)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)]
+                                  + [nbformat.v4.new_code_cell(c) for c in _PLAY_CELLS])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    return nb.cells[1:]
+
+
+def _kinds(cell):
+    """Each output of a cell: 'audio' for a player, else the printed text."""
+    out = []
+    for o in cell.outputs:
+        html = o.get("data", {}).get("text/html", "")
+        if "<audio" in html:
+            out.append("audio")
+        elif o.output_type == "stream":
+            out.extend(line for line in o.text.splitlines())
+        else:
+            out.append(o.output_type)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i, expected", [
+    (0, ["audio", "after"]),
+    (1, ["audio"]),
+    (2, ["0", "audio", "1", "audio", "2", "audio"]),
+    (3, ["made"]),
+    (4, ["audio"]),
+    (5, ["audio"]),
+])
+def test_play_shows_itself_once_where_it_is_called(played_notebook, i, expected):
+    assert _kinds(played_notebook[i]) == expected
+
+
+def test_play_outside_a_notebook_just_returns_the_player():
+    from IPython.display import Audio
+
+    player = display.play(_sine(amplitude=0.5), sr=SR)
+    assert isinstance(player, Audio) and isinstance(player, display.Player)
+    assert player._shown_in_cell is None
+    assert "<audio" in player._repr_html_()
