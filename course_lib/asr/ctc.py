@@ -366,7 +366,7 @@ class BeamHypothesis(NamedTuple):
 def prefix_beam_search(log_probs, *, beam_width: int = 16, blank: int = 0, lm=None,
                        lm_weight: float = 0.5, word_bonus: float = 0.0, space: int | None = None,
                        symbols: Sequence[str] | None = None, lexicon=None,
-                       n_best: int = 1):
+                       n_best: int = 1, prune_logp: float = -12.0):
     """CTC prefix beam search: keep the ``beam_width`` most probable prefixes.
 
     Each prefix carries two probabilities, of its paths ending in a blank and
@@ -393,6 +393,10 @@ def prefix_beam_search(log_probs, *, beam_width: int = 16, blank: int = 0, lm=No
         lexicon word is dropped, and a completed word must be in the lexicon.
     n_best : int
         How many hypotheses to return.
+    prune_logp : float
+        Labels whose log-probability at a frame is below this are not tried
+        there (``-12`` ≈ 6e-6; a trained model's posteriors are peaky, so this
+        skips most of the vocabulary). ``-np.inf`` tries every label (exact).
 
     Returns
     -------
@@ -437,6 +441,7 @@ def prefix_beam_search(log_probs, *, beam_width: int = 16, blank: int = 0, lm=No
     logaddexp = np.logaddexp
     for t in range(T):
         row = lp[t]
+        candidates = [c for c in np.flatnonzero(row >= prune_logp).tolist() if c != blank]
         nxt: dict = {}
 
         def add(prefix, pb, pnb):
@@ -447,12 +452,8 @@ def prefix_beam_search(log_probs, *, beam_width: int = 16, blank: int = 0, lm=No
             ptotal = logaddexp(pb, pnb)
             add(prefix, ptotal + row[blank], -math.inf)          # blank: prefix unchanged
             last = prefix[-1] if prefix else None
-            for c in range(C):
-                if c == blank:
-                    continue
+            for c in candidates:
                 p = row[c]
-                if p == -math.inf:
-                    continue
                 if c == last:
                     add(prefix, -math.inf, pnb + p)              # repeat without blank: merged
                     add(prefix + (c,), -math.inf, pb + p)        # repeat after a blank: new label
