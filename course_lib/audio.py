@@ -12,6 +12,8 @@ Conventions (the same in every chapter):
 
 Errors name the culprit: :class:`~course_lib.errors.AudioFileError` names
 the path, :class:`~course_lib.errors.ParameterError` names the argument.
+The argument checks (:func:`valid_audio`, :func:`check_sr`) live in
+:mod:`course_lib.validation` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import AudioFileError, ParameterError
+from .validation import check_sr, valid_audio  # re-exported: audio.valid_audio is public API
 
 __all__ = [
     "load", "save", "resample", "to_mono", "float_to_int16", "int16_to_float",
@@ -34,78 +37,6 @@ __all__ = [
 #: File suffixes :func:`save` writes, with the soundfile format for each.
 SUPPORTED_SUFFIXES = {".wav": "WAV", ".flac": "FLAC"}
 _INT16_SCALE = 32768.0
-
-
-# --------------------------------------------------------------------------- validation
-
-def valid_audio(y, *, mono: bool = False, name: str = "y") -> bool:
-    """Check that ``y`` is a usable audio signal, or raise :class:`ParameterError`.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (channels, n)], floating point
-        The signal.
-    mono : bool
-        Require a one-dimensional signal.
-    name : str
-        The argument's name, used in error messages.
-
-    Returns
-    -------
-    True (so it can be used in a condition); every failure raises.
-
-    Raises
-    ------
-    ParameterError
-        Not an ndarray, not floating point, empty, more than 2 dimensions
-        (or more than 1 when ``mono``), or containing NaN / Inf.
-
-    Examples
-    --------
-    >>> valid_audio(np.zeros(4, dtype=np.float32))
-    True
-    """
-    if not isinstance(y, np.ndarray):
-        raise ParameterError(
-            f"{name} must be a numpy array, got {type(y).__name__}; "
-            f"convert with np.asarray({name}, dtype=np.float32)"
-        )
-    if not np.issubdtype(y.dtype, np.floating):
-        hint = " (int16 audio: use int16_to_float first)" if y.dtype == np.int16 else ""
-        raise ParameterError(f"{name} must be floating point, got dtype={y.dtype}{hint}")
-    if mono and y.ndim != 1:
-        raise ParameterError(
-            f"{name} must be mono with shape (n,), got shape={y.shape}; use to_mono({name})"
-        )
-    if y.ndim not in (1, 2):
-        raise ParameterError(
-            f"{name} must have shape (n,) or (channels, n), got shape={y.shape} "
-            f"with ndim={y.ndim}"
-        )
-    if y.size == 0 or y.shape[-1] == 0:
-        raise ParameterError(f"{name} is empty (shape={y.shape}); audio needs at least one sample")
-    if not np.all(np.isfinite(y)):
-        n_bad = int(np.size(y) - np.count_nonzero(np.isfinite(y)))
-        raise ParameterError(
-            f"{name} contains {n_bad} NaN or Inf value(s); audio must be finite "
-            f"(find them with np.flatnonzero(~np.isfinite({name})))"
-        )
-    return True
-
-
-def check_sr(sr, *, name: str = "sr") -> int:
-    """Return ``sr`` as an int if it is a positive integer sample rate, else raise.
-
-    >>> check_sr(16000)
-    16000
-    """
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)):
-        if isinstance(sr, (float, np.floating)) and float(sr).is_integer() and sr > 0:
-            return int(sr)
-        raise ParameterError(f"{name}={sr!r} must be a positive integer sample rate in Hz")
-    if sr <= 0:
-        raise ParameterError(f"{name}={sr!r} must be a positive integer sample rate in Hz")
-    return int(sr)
 
 
 # --------------------------------------------------------------------------- I/O

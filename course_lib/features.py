@@ -19,6 +19,11 @@ Differences from librosa, on purpose:
   complex STFT: each block of frames goes FFT -> power while it is still in
   the CPU cache, then one matrix product applies the filterbank (same
   numbers, less memory traffic).
+- Given a spectrogram ``S`` and an ``n_fft`` that does not match its rows
+  (``1 + n_fft // 2``), the spectral features raise :class:`ParameterError`;
+  librosa silently replaces ``n_fft`` by ``2 * (rows - 1)``, which gives wrong
+  frequencies for the ``n_fft`` the caller meant. Leaving ``n_fft=None``
+  takes it from ``S`` as librosa does.
 - :func:`mfcc` refuses ``n_mfcc > n_mels`` (librosa silently returns fewer
   rows than asked for).
 - :func:`time_features` raises :class:`ParameterError` for a constant signal
@@ -33,11 +38,8 @@ import numpy as np
 import scipy.fft
 
 from .errors import ParameterError
-from .validation import check_finite
-from .spectral import (
-    _blockwise, _check_positive_int, _check_signal, _frame_rows, _prepare_stft,
-    fft_frequencies, power_to_db, stft,
-)
+from .spectral import fft_frequencies, frame, power_to_db, stft, stft_frames
+from .validation import check_finite, check_positive_int, check_signal, check_sr
 
 __all__ = [
     "time_features", "rms", "zero_crossing_rate",
@@ -45,12 +47,6 @@ __all__ = [
     "hz_to_mel", "mel_to_hz", "mel_frequencies", "mel_filterbank", "melspectrogram",
     "mfcc", "delta", "mfcc_deltas", "to_sequence", "cmvn", "fft_frequencies",
 ]
-
-
-def _check_sr(sr) -> float:
-    if isinstance(sr, bool) or not isinstance(sr, (int, float, np.integer, np.floating)) or not sr > 0:
-        raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
-    return float(sr)
 
 
 # --------------------------------------------------------------------------- time domain
@@ -94,7 +90,7 @@ def time_features(y: np.ndarray) -> dict:
     >>> f["rms_energy"], f["zero_crossing_rate"], f["skewness"]
     (1.0, 0.75, 0.0)
     """
-    y = _check_signal(y, mono=True)
+    y = check_signal(y, mono=True)
     if y[0] == y[-1] and np.all(y == y[0]):
         raise ParameterError(
             f"y is constant (every sample equals {float(y[0])!r}, e.g. silence): skewness and "
@@ -119,9 +115,9 @@ def time_features(y: np.ndarray) -> dict:
 
 
 def _pad_and_frame(y, *, frame_length, hop_length, center, pad_mode):
-    y = _check_signal(y)
-    frame_length = _check_positive_int(frame_length, "frame_length")
-    hop_length = _check_positive_int(hop_length, "hop_length")
+    y = check_signal(y)
+    frame_length = check_positive_int(frame_length, "frame_length")
+    hop_length = check_positive_int(hop_length, "hop_length")
     if center:
         p = frame_length // 2
         y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(p, p)], mode=pad_mode)
@@ -163,10 +159,10 @@ def rms(y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512,
     y, frame_length, hop_length = _pad_and_frame(
         y, frame_length=frame_length, hop_length=hop_length, center=center, pad_mode=pad_mode
     )
-    frames = _frame_rows(y, frame_length=frame_length, hop_length=hop_length)  # (..., t, m)
+    frames = frame(y, frame_length=frame_length, hop_length=hop_length)  # (..., m, t), a view
     # sum of squares without a squared copy of the (overlapping) frames,
     # accumulated in float64 so long float32 frames keep their precision
-    power = np.einsum("...tm,...tm->...t", frames, frames, dtype=np.float64) / frame_length
+    power = np.einsum("...mt,...mt->...t", frames, frames, dtype=np.float64) / frame_length
     return np.sqrt(power).astype(y.dtype, copy=False)[..., None, :]
 
 
@@ -214,6 +210,10 @@ def zero_crossing_rate(y: np.ndarray, *, frame_length: int = 2048, hop_length: i
 
 # --------------------------------------------------------------------------- spectral shape
 
+#: n_fft for a signal when none is given (librosa's default); a given S sets its own.
+_N_FFT = 2048
+
+
 def _magnitude(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode, power=1.0):
     """``(S, n_fft)``: a given non-negative spectrogram, or ``|stft(y)|**power``."""
     if S is not None:
@@ -224,11 +224,23 @@ def _magnitude(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode,
             raise ParameterError(f"S must have shape (..., n_freq, n_frames), got shape={S.shape}")
         if np.any(S < 0):
             raise ParameterError("S must be non-negative (a magnitude or power spectrogram)")
-        if n_fft is None or 1 + n_fft // 2 != S.shape[-2]:
-            n_fft = 2 * (S.shape[-2] - 1)
+        check_finite(S, name="S")
+        rows = S.shape[-2]
+        if rows < 2:
+            raise ParameterError(f"S has {rows} frequency row(s); a spectrogram has 1 + n_fft // 2 >= 2")
+        if n_fft is None:  # librosa's rule: an even n_fft, from the rows
+            return S, 2 * (rows - 1)
+        n_fft = check_positive_int(n_fft, "n_fft")
+        if 1 + n_fft // 2 != rows:  # never replace an explicit n_fft: the frequencies would be wrong
+            raise ParameterError(
+                f"n_fft={n_fft} gives 1 + n_fft // 2 = {1 + n_fft // 2} frequency rows, but S has "
+                f"{rows} (shape={S.shape}); pass the n_fft that made S (n_fft={2 * (rows - 1)} or "
+                f"{2 * rows - 1}), or leave n_fft=None to take it from S"
+            )
         return S, n_fft
     if y is None:
         raise ParameterError("pass a signal y or a spectrogram S")
+    n_fft = _N_FFT if n_fft is None else n_fft
     D = stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
              center=center, pad_mode=pad_mode)
     mag = np.abs(D)
@@ -242,8 +254,8 @@ def _normalize_columns(S):
     return S / total
 
 
-def spectral_centroid(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
-                      n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+def spectral_centroid(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None = None,
+                      n_fft: int | None = None, hop_length: int = 512, win_length: int | None = None,
                       window="hann", center: bool = True, pad_mode: str = "constant") -> np.ndarray:
     """Centre of mass of each frame's magnitude spectrum, in Hz.
 
@@ -257,10 +269,15 @@ def spectral_centroid(y: np.ndarray | None = None, *, sr: float, S: np.ndarray |
     ----------
     y : np.ndarray [shape=(..., n)] or None
         Signal; or pass ``S``.
-    sr : float > 0
+    sr : int > 0
     S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)] or None
         Magnitude spectrogram (instead of ``y``).
-    n_fft, hop_length, win_length, window, center, pad_mode
+    n_fft : int > 0 or None
+        FFT length. ``None``: 2048 for a signal ``y``, or ``2 * (n_freq - 1)``
+        from ``S``'s rows (librosa's rule). A given ``n_fft`` must match
+        ``S``'s rows (``1 + n_fft // 2``), else :class:`ParameterError`:
+        it is never silently replaced (an odd ``n_fft`` has other frequencies).
+    hop_length, win_length, window, center, pad_mode
         As :func:`~course_lib.spectral.stft`.
 
     Returns
@@ -275,15 +292,15 @@ def spectral_centroid(y: np.ndarray | None = None, *, sr: float, S: np.ndarray |
     >>> c.shape, bool(abs(np.median(c) - 1000) < 22050 / 2048)
     ((1, 44), True)
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr)
     S, n_fft = _magnitude(y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                           window=window, center=center, pad_mode=pad_mode)
     freq = fft_frequencies(sr=sr, n_fft=n_fft)[:, None]
     return np.sum(freq * _normalize_columns(S), axis=-2, keepdims=True)
 
 
-def spectral_bandwidth(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
-                       n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+def spectral_bandwidth(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None = None,
+                       n_fft: int | None = None, hop_length: int = 512, win_length: int | None = None,
                        window="hann", center: bool = True, pad_mode: str = "constant",
                        p: float = 2.0) -> np.ndarray:
     """Spread of each frame's spectrum around its centroid, in Hz.
@@ -298,7 +315,7 @@ def spectral_bandwidth(y: np.ndarray | None = None, *, sr: float, S: np.ndarray 
     bandwidth : np.ndarray [shape=(..., 1, n_frames)]
         Equal to ``librosa.feature.spectral_bandwidth``.
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr)
     if not p > 0:
         raise ParameterError(f"p={p!r} must be positive")
     S, n_fft = _magnitude(y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
@@ -309,8 +326,8 @@ def spectral_bandwidth(y: np.ndarray | None = None, *, sr: float, S: np.ndarray 
     return np.sum(Sn * np.abs(freq - centroid) ** p, axis=-2, keepdims=True) ** (1.0 / p)
 
 
-def spectral_rolloff(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
-                     n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+def spectral_rolloff(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None = None,
+                     n_fft: int | None = None, hop_length: int = 512, win_length: int | None = None,
                      window="hann", center: bool = True, pad_mode: str = "constant",
                      roll_percent: float = 0.85) -> np.ndarray:
     """Lowest frequency below which ``roll_percent`` of each frame's magnitude lies.
@@ -327,7 +344,7 @@ def spectral_rolloff(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | 
     rolloff : np.ndarray [shape=(..., 1, n_frames)]
         Equal to ``librosa.feature.spectral_rolloff``.
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr)
     if not 0.0 < roll_percent < 1.0:
         raise ParameterError(f"roll_percent={roll_percent!r} must lie strictly between 0 and 1")
     S, n_fft = _magnitude(y, S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
@@ -339,7 +356,7 @@ def spectral_rolloff(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | 
 
 
 def spectral_flatness(y: np.ndarray | None = None, *, S: np.ndarray | None = None,
-                      n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+                      n_fft: int | None = None, hop_length: int = 512, win_length: int | None = None,
                       window="hann", center: bool = True, pad_mode: str = "constant",
                       amin: float = 1e-10, power: float = 2.0) -> np.ndarray:
     """Geometric over arithmetic mean of each frame's power spectrum (Wiener entropy).
@@ -420,12 +437,12 @@ def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025
     >>> mel_frequencies(3, fmin=0.0, fmax=2000.0, htk=True).round(1)
     array([   0. ,  674.8, 2000. ])
     """
-    n_mels = _check_positive_int(n_mels, "n_mels")
+    n_mels = check_positive_int(n_mels, "n_mels")
     mels = np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels)
     return mel_to_hz(mels, htk=htk)
 
 
-def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
                    fmax: float | None = None, htk: bool = False, norm="slaney",
                    dtype=np.float32) -> np.ndarray:
     """Triangular mel filters that map an STFT power spectrum to mel bands.
@@ -442,7 +459,7 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
 
     Parameters
     ----------
-    sr : float > 0
+    sr : int > 0
     n_fft : int > 0
     n_mels : int > 0
     fmin : float, 0 <= fmin < fmax
@@ -474,9 +491,9 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     >>> mel_filterbank(sr=16000, n_fft=512, n_mels=40).shape
     (40, 257)
     """
-    sr = _check_sr(sr)
-    n_fft = _check_positive_int(n_fft, "n_fft")
-    n_mels = _check_positive_int(n_mels, "n_mels")
+    sr = check_sr(sr)
+    n_fft = check_positive_int(n_fft, "n_fft")
+    n_mels = check_positive_int(n_mels, "n_mels")
     if fmax is None:
         fmax = sr / 2
     if fmax > sr / 2:
@@ -517,12 +534,10 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
 def _mel_power_blocks(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode,
                       power, n_mels, fmin, fmax, htk, norm):
     """Mel spectrogram from a signal, block by block; returns (..., n_frames, n_mels)."""
-    y, w, groups, n_frames, n_fft, hop_length = _prepare_stft(
-        y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-        center=center, pad_mode=pad_mode,
-    )
-    fb_t = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
-                          norm=norm, dtype=y.dtype).T.copy()            # (n_freq, n_mels)
+    frames = stft_frames(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode)
+    fb_t = mel_filterbank(sr=sr, n_fft=frames.n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
+                          norm=norm, dtype=frames.y.dtype).T.copy()     # (n_freq, n_mels)
 
     def to_power(spec):                                                 # (..., b, n_freq)
         if power == 2.0:
@@ -533,12 +548,12 @@ def _mel_power_blocks(y, *, sr, n_fft, hop_length, win_length, window, center, p
 
     # FFT and |.|**power block by block (in cache); then ONE matrix product:
     # BLAS is slow on many small products (thread start-up per call).
-    P = _blockwise(groups, w, n_frames, n_out=fb_t.shape[0], out_dtype=y.dtype, func=to_power)
+    P = frames.blockwise(n_out=fb_t.shape[0], out_dtype=frames.y.dtype, func=to_power)
     return P @ fb_t                                                     # (..., n_frames, n_mels)
 
 
-def melspectrogram(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
-                   n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+def melspectrogram(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None = None,
+                   n_fft: int | None = None, hop_length: int = 512, win_length: int | None = None,
                    window="hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0,
                    fmax: float | None = None, htk: bool = False, norm="slaney") -> np.ndarray:
@@ -553,10 +568,15 @@ def melspectrogram(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | No
     ----------
     y : np.ndarray [shape=(..., n)] or None
         Signal; or pass ``S``.
-    sr : float > 0
+    sr : int > 0
     S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)] or None
-        A spectrogram already raised to ``power`` (``n_fft`` is taken from it).
-    n_fft, hop_length, win_length, window, center, pad_mode
+        A spectrogram already raised to ``power``.
+    n_fft : int > 0 or None
+        FFT length. ``None``: 2048 for a signal ``y``, or ``2 * (n_freq - 1)``
+        from ``S``'s rows (librosa's rule). A given ``n_fft`` must match
+        ``S``'s rows (``1 + n_fft // 2``), else :class:`ParameterError`:
+        it is never silently replaced (an odd ``n_fft`` has other frequencies).
+    hop_length, win_length, window, center, pad_mode
         As :func:`~course_lib.spectral.stft`.
     power : float > 0
         2 for power, 1 for magnitude.
@@ -575,7 +595,7 @@ def melspectrogram(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | No
     >>> M.shape, M.dtype
     ((40, 101), dtype('float32'))
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr)
     if not power > 0:
         raise ParameterError(f"power={power!r} must be positive (2: power, 1: magnitude)")
     if S is not None:
@@ -586,13 +606,13 @@ def melspectrogram(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | No
         return np.matmul(fb, S)                      # (n_mels, n_freq) @ (..., n_freq, n_frames)
     if y is None:
         raise ParameterError("pass a signal y or a spectrogram S")
-    M = _mel_power_blocks(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+    M = _mel_power_blocks(y, sr=sr, n_fft=_N_FFT if n_fft is None else n_fft, hop_length=hop_length, win_length=win_length,
                           window=window, center=center, pad_mode=pad_mode, power=power,
                           n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
     return np.swapaxes(M, -1, -2)                    # (..., n_frames, n_mels) -> (..., n_mels, n_frames)
 
 
-def mfcc(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None, n_mfcc: int = 13,
+def mfcc(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None = None, n_mfcc: int = 13,
          n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None, window="hann",
          center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
          fmax: float | None = None, htk: bool = False, norm="slaney", lifter: float = 0,
@@ -610,7 +630,7 @@ def mfcc(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
     ----------
     y : np.ndarray [shape=(..., n)] or None
         Signal; or pass ``S``.
-    sr : float > 0
+    sr : int > 0
     S : np.ndarray [shape=(..., n_mels, n_frames)] or None
         A log-power (dB) mel spectrogram; steps 1-2 are skipped.
     n_mfcc : int > 0
@@ -634,7 +654,7 @@ def mfcc(y: np.ndarray | None = None, *, sr: float, S: np.ndarray | None = None,
     >>> mfcc(y, sr=16000, n_fft=512, hop_length=160, n_mels=40).shape
     (13, 101)
     """
-    n_mfcc = _check_positive_int(n_mfcc, "n_mfcc")
+    n_mfcc = check_positive_int(n_mfcc, "n_mfcc")
     if not lifter >= 0:
         raise ParameterError(f"lifter={lifter!r} must be a non-negative number (0: no liftering)")
     if S is None:
@@ -709,7 +729,7 @@ def delta(x: np.ndarray, *, width: int = 9, order: int = 1, axis: int = -1,
     return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode)
 
 
-def mfcc_deltas(y: np.ndarray, *, sr: float, n_mfcc: int = 13, n_fft: int = 2048,
+def mfcc_deltas(y: np.ndarray, *, sr: int, n_mfcc: int = 13, n_fft: int = 2048,
                 hop_length: int = 512, n_mels: int = 128, fmin: float = 0.0,
                 fmax: float | None = None, width: int = 9, **mfcc_kwargs) -> np.ndarray:
     """MFCCs stacked with their deltas and delta-deltas: the classic 39-dim speech feature.

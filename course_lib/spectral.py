@@ -26,15 +26,17 @@ touch the padding at either end are built from small padded copies.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.fft
 
 from .errors import ParameterError
+from .validation import check_positive_int, check_sr, check_signal
 
 __all__ = [
-    "frame", "get_window", "pad_center", "stft", "istft", "fft_frequencies",
+    "frame", "get_window", "pad_center", "stft", "istft", "stft_frames", "StftFrames",
+    "fft_frequencies",
     "frames_to_time", "power_to_db", "amplitude_to_db", "db_to_power", "db_to_amplitude",
 ]
 
@@ -46,53 +48,12 @@ _PAD_MODES_REFUSED = ("wrap", "maximum", "mean", "median", "minimum")
 
 # --------------------------------------------------------------------------- validation
 
-def _check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int if it is a positive integer, else raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(f"{name}={value!r} must be a positive integer")
-    return int(value)
-
-
-def _check_signal(y, *, name: str = "y", mono: bool = False) -> np.ndarray:
-    """Check a signal of shape ``(..., n)`` (or ``(n,)`` when ``mono``) and return it.
-
-    Raises :class:`ParameterError` for a non-array, a non-float dtype, a
-    0-d or empty array, or NaN / Inf samples.
-    """
-    if not isinstance(y, np.ndarray):
-        raise ParameterError(
-            f"{name} must be a numpy array, got {type(y).__name__}; "
-            f"convert with np.asarray({name}, dtype=np.float32)"
-        )
-    if not np.issubdtype(y.dtype, np.floating):
-        raise ParameterError(
-            f"{name} must be floating point, got dtype={y.dtype}; "
-            f"convert with {name}.astype(np.float32) (int16 audio: divide by 32768)"
-        )
-    if mono and y.ndim != 1:
-        raise ParameterError(
-            f"{name} must be mono with shape (n,), got shape={y.shape} (ndim={y.ndim}); "
-            f"mix down with course_lib.audio.to_mono({name})"
-        )
-    if y.ndim == 0:
-        raise ParameterError(f"{name} must have shape (..., n), got a 0-d array (ndim=0)")
-    if y.shape[-1] == 0 or y.size == 0:
-        raise ParameterError(f"{name} is empty (shape={y.shape}); a signal needs samples")
-    if not np.isfinite(y).all():
-        n_bad = int(y.size - np.count_nonzero(np.isfinite(y)))
-        raise ParameterError(
-            f"{name} contains {n_bad} NaN or Inf value(s); the signal must be finite "
-            f"(find them with np.flatnonzero(~np.isfinite({name})))"
-        )
-    return y
-
-
 def _resolve_lengths(n_fft, hop_length, win_length):
     """Validate ``n_fft`` / ``hop_length`` / ``win_length`` and fill the defaults."""
-    n_fft = _check_positive_int(n_fft, "n_fft")
+    n_fft = check_positive_int(n_fft, "n_fft")
     if win_length is None:
         win_length = n_fft
-    win_length = _check_positive_int(win_length, "win_length")
+    win_length = check_positive_int(win_length, "win_length")
     if win_length > n_fft:
         raise ParameterError(
             f"win_length={win_length} must be <= n_fft={n_fft}; "
@@ -105,7 +66,7 @@ def _resolve_lengths(n_fft, hop_length, win_length):
                 f"hop_length=None defaults to win_length // 4 = 0 for win_length={win_length}; "
                 f"pass hop_length explicitly"
             )
-    hop_length = _check_positive_int(hop_length, "hop_length")
+    hop_length = check_positive_int(hop_length, "hop_length")
     return n_fft, hop_length, win_length
 
 
@@ -157,8 +118,8 @@ def frame(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
     >>> frame(np.arange(10.0), frame_length=4, hop_length=3).shape
     (4, 3)
     """
-    frame_length = _check_positive_int(frame_length, "frame_length")
-    hop_length = _check_positive_int(hop_length, "hop_length")
+    frame_length = check_positive_int(frame_length, "frame_length")
+    hop_length = check_positive_int(hop_length, "hop_length")
     y = np.asarray(y)
     if y.ndim == 0:
         raise ParameterError("y must have shape (..., n), got a 0-d array (ndim=0)")
@@ -233,7 +194,7 @@ def get_window(window, n: int, *, fftbins: bool = True) -> np.ndarray:
     >>> get_window("hann", 4)
     array([0. , 0.5, 1. , 0.5])
     """
-    n = _check_positive_int(n, "n")
+    n = check_positive_int(n, "n")
     if callable(window):
         w = np.asarray(window(n), dtype=float)
     elif isinstance(window, str):
@@ -282,7 +243,7 @@ def pad_center(data: np.ndarray, *, size: int) -> np.ndarray:
     return np.pad(data, widths)
 
 
-def fft_frequencies(*, sr: float, n_fft: int) -> np.ndarray:
+def fft_frequencies(*, sr: int, n_fft: int) -> np.ndarray:
     """Centre frequency in Hz of each STFT row: ``k * sr / n_fft``, k = 0 .. n_fft // 2.
 
     Notebook: 02_spectral_analysis.ipynb
@@ -292,13 +253,12 @@ def fft_frequencies(*, sr: float, n_fft: int) -> np.ndarray:
     >>> fft_frequencies(sr=8, n_fft=4)
     array([0., 2., 4.])
     """
-    n_fft = _check_positive_int(n_fft, "n_fft")
-    if not sr > 0:
-        raise ParameterError(f"sr={sr!r} must be a positive sample rate in Hz")
-    return np.arange(1 + n_fft // 2) * (float(sr) / n_fft)
+    n_fft = check_positive_int(n_fft, "n_fft")
+    sr = check_sr(sr)
+    return np.arange(1 + n_fft // 2) * (sr / n_fft)
 
 
-def frames_to_time(frames, *, sr: float, hop_length: int) -> np.ndarray:
+def frames_to_time(frames, *, sr: int, hop_length: int) -> np.ndarray:
     """Time in seconds of frame indices: ``frames * hop_length / sr``.
 
     Notebook: 02_spectral_analysis.ipynb
@@ -310,7 +270,7 @@ def frames_to_time(frames, *, sr: float, hop_length: int) -> np.ndarray:
     >>> frames_to_time(np.arange(3), sr=100, hop_length=10)
     array([0. , 0.1, 0.2])
     """
-    return np.asarray(frames) * (hop_length / float(sr))
+    return np.asarray(frames) * (check_positive_int(hop_length, "hop_length") / check_sr(sr))
 
 
 # --------------------------------------------------------------------------- STFT
@@ -358,9 +318,70 @@ def _frame_groups(y, *, n_fft, hop_length, center, pad_mode):
     return groups, n_frames
 
 
-def _prepare_stft(y, *, n_fft, hop_length, win_length, window, center, pad_mode):
-    """Validate, build the window and the frame groups (shared by stft and features)."""
-    y = _check_signal(y)
+class StftFrames(NamedTuple):
+    """The frames of a signal ready for a block-wise FFT, as :func:`stft_frames` returns them.
+
+    Fields
+    ------
+    y : np.ndarray [shape=(..., n)]
+        The checked signal (float16 promoted to float32).
+    window : np.ndarray [shape=(n_fft,)]
+        The window, zero-padded (centred) to ``n_fft``, in ``y``'s dtype.
+    groups : list of np.ndarray [shape=(..., k_i, n_fft)]
+        Up to three strided views whose rows, concatenated, are the
+        ``n_frames`` frames in order (head and tail padded, middle a view).
+    n_frames : int
+    n_fft : int
+    hop_length : int
+        The resolved lengths (defaults filled in).
+    """
+
+    y: np.ndarray
+    window: np.ndarray
+    groups: list
+    n_frames: int
+    n_fft: int
+    hop_length: int
+
+    def blockwise(self, *, n_out: int, out_dtype, func=None) -> np.ndarray:
+        """Window + ``rfft`` each block of frames, apply ``func``, stack the rows.
+
+        Parameters
+        ----------
+        n_out : int
+            Columns of the output: ``1 + n_fft // 2`` without ``func``, or
+            however many ``func`` returns.
+        out_dtype : np.dtype
+        func : callable or None
+            ``func(spec)`` maps a block ``(..., b, 1 + n_fft // 2)`` of
+            complex spectra to ``(..., b, n_out)`` while it is in cache.
+
+        Returns
+        -------
+        out : np.ndarray [shape=(..., n_frames, n_out)], C order
+        """
+        return _blockwise(self.groups, self.window, self.n_frames, n_out=n_out,
+                          out_dtype=out_dtype, func=func)
+
+
+def stft_frames(y, *, n_fft: int = 2048, hop_length: int | None = None,
+                win_length: int | None = None, window="hann", center: bool = True,
+                pad_mode: str = "constant") -> StftFrames:
+    """Validate the STFT arguments and frame ``y`` without copying it (used by stft and features).
+
+    Notebook: 02_spectral_analysis.ipynb
+
+    Same parameters, defaults, errors and warnings as :func:`stft`;
+    ``stft_frames(y, ...).blockwise(n_out=1 + n_fft // 2, out_dtype=...)``
+    is the STFT with frames as rows. Spectral features use
+    :meth:`StftFrames.blockwise` with a ``func`` (e.g. ``|.|**2``) so the
+    whole complex STFT is never stored.
+
+    Returns
+    -------
+    StftFrames
+    """
+    y = check_signal(y)
     if y.dtype.itemsize < 4:  # float16: compute in float32 (complex64 out, as librosa)
         y = y.astype(np.float32)
     n_fft, hop_length, win_length = _resolve_lengths(n_fft, hop_length, win_length)
@@ -389,7 +410,7 @@ def _prepare_stft(y, *, n_fft, hop_length, win_length, window, center, pad_mode)
         )
     except ValueError as err:  # np.pad refuses an unknown mode
         raise ParameterError(f"pad_mode={pad_mode!r} is not a valid np.pad mode: {err}") from None
-    return y, w, groups, n_frames, n_fft, hop_length
+    return StftFrames(y, w, groups, n_frames, n_fft, hop_length)
 
 
 def _blockwise(groups, w, n_frames, *, n_out, out_dtype, func=None):
@@ -486,12 +507,10 @@ def stft(
     >>> stft(np.zeros(16000, dtype=np.float32), n_fft=512, hop_length=160).shape
     (257, 101)
     """
-    y, w, groups, n_frames, n_fft, hop_length = _prepare_stft(
-        y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-        center=center, pad_mode=pad_mode,
-    )
-    cdtype = np.result_type(y.dtype, np.complex64)
-    out = _blockwise(groups, w, n_frames, n_out=1 + n_fft // 2, out_dtype=cdtype)
+    frames = stft_frames(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode)
+    cdtype = np.result_type(frames.y.dtype, np.complex64)
+    out = frames.blockwise(n_out=1 + frames.n_fft // 2, out_dtype=cdtype)
     return np.swapaxes(out, -1, -2)  # (..., n_frames, n_freq) -> (..., n_freq, n_frames)
 
 
@@ -571,7 +590,7 @@ def istft(
             f"n_fft={n_fft} gives {1 + n_fft // 2} frequency rows but D has {D.shape[-2]}"
         )
     if length is not None:
-        length = _check_positive_int(length, "length")
+        length = check_positive_int(length, "length")
     rdtype = np.finfo(np.result_type(D.dtype, np.complex64)).dtype
     w = pad_center(get_window(window, win_length, fftbins=True), size=n_fft).astype(rdtype)
 

@@ -5,8 +5,9 @@ Notebook: 01_digital_audio.ipynb
 Each demo comes in three layers, so that what is drawn can be tested
 without a browser:
 
-- a pure function that computes the curves (:func:`aliasing_curves`,
-  :func:`quantization_curves`), returning a ``NamedTuple``;
+- a pure function that computes the curves (:func:`aliasing_curves`, and
+  :func:`~course_lib.dsp.quantization_curves` from :mod:`course_lib.dsp`,
+  re-exported here), returning a ``NamedTuple``;
 - a function that draws one setting on an Axes (:func:`plot_aliasing`,
   :func:`plot_quantization`);
 - the demo (:func:`aliasing_demo`, :func:`quantization_demo`): a slider
@@ -15,8 +16,8 @@ without a browser:
 
 The demo is static when ``static=True``, or (with ``static=None``, the
 default) when any of these holds: the environment variable
-``COURSE_STATIC_WIDGETS`` or ``COURSE_FAST`` is set to 1 (CI, nbval, ``make
-test``), ipywidgets is not installed, or the code is not running in a
+``COURSE_STATIC_WIDGETS`` is set to 1, fast mode is on
+(:func:`course_lib.config.fast`: CI, nbval, ``make test``), ipywidgets is not installed, or the code is not running in a
 Jupyter kernel (a plain script or the IPython terminal cannot show sliders).
 """
 
@@ -27,8 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .audio import valid_audio
+from . import config
+# the DSP lives in dsp; re-exported here, where notebooks 01 and the tests first met them
+from .dsp import QuantizationCurves, apparent_frequency, check_bits, quantization_curves, signed_alias
 from .errors import ParameterError
+from .validation import check_positive, check_positive_int, check_sr, valid_audio
 
 __all__ = [
     "use_static", "apparent_frequency", "AliasingCurves", "aliasing_curves", "plot_aliasing",
@@ -84,7 +88,7 @@ def use_static(static: bool | None = None) -> bool:
                 "pip install ipywidgets, or use static=True"
             )
         return static
-    if _env_true("COURSE_STATIC_WIDGETS") or _env_true("COURSE_FAST"):
+    if _env_true("COURSE_STATIC_WIDGETS") or config.fast():
         return True
     return not (_have_ipywidgets() and _in_kernel())
 
@@ -132,52 +136,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name}={value!r} must be a positive number")
-    if not np.isfinite(value) or value <= 0:
-        raise ParameterError(f"{name}={value!r} must be a positive, finite number")
-    return float(value)
-
-
 # --------------------------------------------------------------------------- aliasing
-
-def _signed_alias(f: float, sr: float) -> float:
-    """The frequency in [-sr/2, sr/2] that has the same samples as ``f``: ``f - sr·round(f/sr)``."""
-    return f - sr * np.round(f / sr)
-
-
-def apparent_frequency(f, *, sr) -> float:
-    """The frequency (Hz, in ``[0, sr/2]``) a sinusoid of frequency ``f`` appears at after sampling.
-
-    Notebook: 01_digital_audio.ipynb
-
-    Sampling cannot tell ``f`` from ``f ± k·sr`` (for any integer ``k``) nor
-    from ``-f``, so it folds every frequency into ``[0, sr/2]``:
-    ``|f - sr·round(f / sr)|``.
-
-    Parameters
-    ----------
-    f : float >= 0
-        Frequency of the sinusoid in Hz.
-    sr : float > 0
-        Sample rate in Hz.
-
-    Returns
-    -------
-    float
-
-    >>> apparent_frequency(900.0, sr=1000)
-    100.0
-    >>> apparent_frequency(300.0, sr=1000)
-    300.0
-    """
-    sr = _check_positive(sr, "sr")
-    if isinstance(f, bool) or not isinstance(f, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(f) or f < 0:
-        raise ParameterError(f"f={f!r} must be a non-negative, finite frequency in Hz")
-    return float(abs(_signed_alias(float(f), sr)))
-
 
 class AliasingCurves(NamedTuple):
     """What :func:`aliasing_curves` returns (times in seconds)."""
@@ -206,7 +165,7 @@ def aliasing_curves(f, *, sr, duration: float = 0.01, phase: float = 0.0,
     ----------
     f : float >= 0
         Frequency of the sinusoid in Hz.
-    sr : float > 0
+    sr : int > 0
         Sample rate in Hz.
     duration : float > 0
         Length of the excerpt in seconds.
@@ -219,11 +178,10 @@ def aliasing_curves(f, *, sr, duration: float = 0.01, phase: float = 0.0,
     -------
     AliasingCurves
     """
-    sr = _check_positive(sr, "sr")
-    duration = _check_positive(duration, "duration")
+    sr = check_sr(sr)
+    duration = check_positive(duration, "duration")
     f_alias = apparent_frequency(f, sr=sr)
-    if not isinstance(points_per_sample, (int, np.integer)) or points_per_sample < 1:
-        raise ParameterError(f"points_per_sample={points_per_sample!r} must be a positive integer")
+    points_per_sample = check_positive_int(points_per_sample, "points_per_sample")
     n_samples = int(np.floor(duration * sr)) + 1
     if n_samples > 100_000:
         raise ParameterError(
@@ -232,7 +190,7 @@ def aliasing_curves(f, *, sr, duration: float = 0.01, phase: float = 0.0,
         )
     t_samples = np.arange(n_samples) / sr
     t = np.linspace(0.0, t_samples[-1], (n_samples - 1) * points_per_sample + 1)
-    f_signed = _signed_alias(float(f), sr)
+    f_signed = signed_alias(float(f), sr)
     return AliasingCurves(
         t=t,
         y=np.sin(2 * np.pi * f * t + phase),
@@ -263,7 +221,7 @@ def plot_aliasing(f, *, sr, ax=None, duration: float | None = None, phase: float
     """
     from .display import _new_ax
 
-    sr_f = _check_positive(sr, "sr")
+    sr_f = check_sr(sr)
     c = aliasing_curves(f, sr=sr_f, duration=12 / sr_f if duration is None else duration,
                         phase=phase)
     ax = _new_ax(ax)
@@ -283,7 +241,7 @@ def plot_aliasing(f, *, sr, ax=None, duration: float | None = None, phase: float
     return ax
 
 
-def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | None = None,
+def aliasing_demo(*, sr: int = 1000, f: float | None = None, f_max: float | None = None,
                   static: bool | None = None, static_freqs=None, show: bool = True):
     """Slider demo of aliasing: move a sinusoid's frequency and watch its samples.
 
@@ -291,7 +249,7 @@ def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | 
 
     Parameters
     ----------
-    sr : float > 0
+    sr : int > 0
         Sample rate in Hz.
     f : float or None
         Starting frequency of the slider (default ``0.1·sr``).
@@ -310,9 +268,9 @@ def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | 
     ipywidgets.interactive or matplotlib.figure.Figure
         The slider widget, or the static figure (one Axes per frequency).
     """
-    sr = _check_positive(sr, "sr")
+    sr = check_sr(sr)
     f = 0.1 * sr if f is None else f
-    f_max = 2.0 * sr if f_max is None else _check_positive(f_max, "f_max")
+    f_max = 2.0 * sr if f_max is None else check_positive(f_max, "f_max")
     apparent_frequency(f, sr=sr)  # validates f
     if use_static(static):
         freqs = [0.1 * sr, 0.45 * sr, 0.9 * sr, 1.1 * sr] if static_freqs is None else list(static_freqs)
@@ -340,62 +298,6 @@ def aliasing_demo(*, sr: float = 1000.0, f: float | None = None, f_max: float | 
 
 # --------------------------------------------------------------------------- quantisation
 
-def _check_bits(bits) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 32:
-        raise ParameterError(f"bits={bits!r} must be an integer from 1 to 32")
-    return int(bits)
-
-
-class QuantizationCurves(NamedTuple):
-    """What :func:`quantization_curves` returns."""
-
-    y: np.ndarray      # (n,) the input
-    y_q: np.ndarray    # (n,) quantised with 2**bits levels
-    error: np.ndarray  # (n,) y_q - y
-    snr_db: float      # 10·log10(Σy² / Σerror²)
-    theory_db: float   # 6.02·bits + 1.76, the full-scale-sine rule of thumb
-    step: float        # Δ = 2 / 2**bits
-
-
-def quantization_curves(y, *, bits) -> QuantizationCurves:
-    """Quantise ``y`` uniformly (mid-rise, ``2**bits`` levels over [-1, 1)) and measure the SNR.
-
-    Notebook: 01_digital_audio.ipynb
-
-    Level ``k`` is ``-1 + (k + ½)Δ`` with ``Δ = 2 / 2**bits``; each sample
-    goes to the level of the cell it falls in, samples at or above 1 to the
-    top level. For a full-scale sine the error is close to uniform on
-    ``[-Δ/2, Δ/2]``, which gives the rule of thumb ``SNR ≈ 6.02·bits + 1.76`` dB.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (channels, n)], float
-    bits : int in 1..32
-
-    Returns
-    -------
-    QuantizationCurves
-    """
-    valid_audio(y)
-    bits = _check_bits(bits)
-    x = np.asarray(y, dtype=np.float64)
-    levels = 2 ** bits
-    step = 2.0 / levels
-    k = np.clip(np.floor((x + 1.0) / step), 0, levels - 1)
-    y_q = -1.0 + (k + 0.5) * step
-    error = y_q - x
-    signal_energy = float(np.sum(x ** 2))
-    error_energy = float(np.sum(error ** 2))
-    if error_energy == 0:
-        snr = float("inf")
-    elif signal_energy == 0:
-        snr = float("-inf")
-    else:
-        snr = float(10.0 * np.log10(signal_energy / error_energy))
-    return QuantizationCurves(y=x, y_q=y_q, error=error, snr_db=snr,
-                              theory_db=6.02 * bits + 1.76, step=step)
-
-
 def plot_quantization(y, *, sr, bits, ax=None, show_error: bool = True):
     """Draw a signal, its ``bits``-bit quantised version and (optionally) the error.
 
@@ -415,7 +317,6 @@ def plot_quantization(y, *, sr, bits, ax=None, show_error: bool = True):
     matplotlib.axes.Axes
         x axis "Time (s)"; the title gives the bits, levels and measured vs theoretical SNR.
     """
-    from .audio import check_sr
     from .display import _new_ax
 
     valid_audio(y, mono=True)
@@ -466,14 +367,12 @@ def quantization_demo(*, y=None, sr: int = 48000, bits: int = 4, static: bool | 
     -------
     ipywidgets.interactive or matplotlib.figure.Figure
     """
-    from .audio import check_sr
-
     sr = check_sr(sr)
     y = _demo_sine(sr, 440.0, 0.005) if y is None else y
     valid_audio(y, mono=True)
-    bits = _check_bits(bits)
+    bits = check_bits(bits)
     if use_static(static):
-        static_bits = [_check_bits(b) for b in static_bits]
+        static_bits = [check_bits(b) for b in static_bits]
         if not static_bits:
             raise ParameterError("static_bits is empty; give at least one bit depth")
         fig = _static_grid(static_bits, lambda b, ax: plot_quantization(y, sr=sr, bits=b, ax=ax),

@@ -496,6 +496,28 @@ def test_features_bad_signals(fn, y, match):
         getattr(features, fn)(y, **kwargs)
 
 
+@pytest.mark.parametrize("fn", ["spectral_centroid", "spectral_bandwidth", "spectral_rolloff",
+                                "spectral_flatness", "melspectrogram"])
+def test_a_given_n_fft_that_does_not_fit_S_is_refused_not_replaced(fn):
+    # issue #23 item 5 / ex02's check: 4 rows cannot come from n_fft=8 (1 + 8 // 2 = 5 rows)
+    kw = {} if fn == "spectral_flatness" else {"sr": 8000}
+    if fn == "melspectrogram":
+        kw["n_mels"] = 2
+    with pytest.raises(ParameterError, match=r"n_fft=8 gives 1 \+ n_fft // 2 = 5 frequency rows, but S has 4"):
+        getattr(features, fn)(S=np.ones((4, 2)), n_fft=8, **kw)
+    getattr(features, fn)(S=np.ones((4, 2)), n_fft=6, **kw)     # consistent: fine
+    getattr(features, fn)(S=np.ones((4, 2)), **kw)              # None: taken from S (librosa)
+
+
+def test_an_odd_n_fft_that_fits_S_sets_the_frequencies():
+    S = np.zeros((5, 1))
+    S[4] = 1.0                                     # all energy in the top row
+    assert features.spectral_centroid(S=S, sr=9000, n_fft=9)[0, 0] == pytest.approx(4 * 9000 / 9)
+    assert features.spectral_centroid(S=S, sr=9000)[0, 0] == pytest.approx(4 * 9000 / 8)  # n_fft=8
+    assert features.spectral_centroid(S=S, sr=9000)[0, 0] == pytest.approx(
+        librosa.feature.spectral_centroid(S=S, sr=9000)[0, 0])
+
+
 def test_other_bad_parameters():
     y = np.random.default_rng(0).standard_normal(4000)
     with pytest.raises(ParameterError, match="fmax=9000"):
