@@ -5,12 +5,14 @@ the course tree::
 
     python -I -B TREE/course_lib/grading/_runner.py TREE STUDENT_FILE MODULE_NAME
 
-It reads its settings (a nonce, limits, the folders it may read) from stdin, limits
+It reads its settings (a nonce, limits, the folders it may read, the isolation
+in use, the number of the file descriptor for results) from stdin, limits
 itself (memory, CPU, file size), imports NumPy and the codec, reads the call
-inputs, installs an audit hook, and only then imports the student's file.
+inputs, confines itself with Landlock when asked (the fallback where bubblewrap
+is missing), installs an audit hook, and only then imports the student's file.
 Each call's return value (or exception type and message) is written with the
-plain-data codec; a ``DONE`` file holding the nonce is written last, so a run
-that stops early is recognisable. The parent never trusts anything here beyond
+plain-data codec as one blob to the results descriptor, which the parent opened
+outside the tree; nothing the child leaves in its tree is read back. The parent never trusts anything here beyond
 "these are the values the functions returned"; it compares them with the
 expected values in its own process, and this process never sees them.
 """
@@ -44,6 +46,83 @@ def _limits(cfg):
             pass
 
 
+# Landlock (Linux >= 5.13): the kernel confines this process and its children to the
+# listed paths, whatever code runs (native libraries included). Constants from
+# <linux/landlock.h>; the syscall numbers are the same on every architecture.
+_LL_CREATE, _LL_ADD_RULE, _LL_RESTRICT = 444, 445, 446
+_LL_FS_FILE = (1 << 0) | (1 << 1) | (1 << 2)  # execute, write_file, read_file (rights a file rule may hold)
+_LL_FS_READ = (1 << 0) | (1 << 2) | (1 << 3)  # execute, read_file, read_dir
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 when unavailable."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        v = libc.syscall(ctypes.c_long(_LL_CREATE), None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+        return max(int(v), 0)
+    except (OSError, AttributeError, ValueError):
+        return 0
+
+
+def _landlock(read_paths, write_paths, rw_files):
+    """Confine this process: read/execute ``read_paths``, everything under ``write_paths``,
+    read/write the files ``rw_files``; no other file, no TCP, no signals or abstract
+    sockets outside (ABI >= 4 / 6). Raises OSError when the kernel refuses."""
+    import ctypes
+
+    abi = landlock_abi()
+    if abi < 1:
+        raise OSError("Landlock is not available")
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    fs = (1 << 13) - 1
+    if abi >= 2:
+        fs |= 1 << 13  # refer
+    if abi >= 3:
+        fs |= 1 << 14  # truncate
+    if abi >= 5:
+        fs |= 1 << 15  # ioctl_dev
+
+    class Ruleset(ctypes.Structure):
+        _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
+
+    attr = Ruleset(fs, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+    size = ctypes.sizeof(Ruleset) if abi >= 6 else (16 if abi >= 4 else 8)
+    rs = libc.syscall(ctypes.c_long(_LL_CREATE), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if rs < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    try:
+        rules = [(p, _LL_FS_READ) for p in read_paths] + [(p, fs) for p in write_paths]
+        rules += [(p, _LL_FS_FILE | (fs & (1 << 14))) for p in rw_files]
+        for path, access in rules:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # a path this machine does not have
+            try:
+                if not os.path.isdir(path):
+                    access &= _LL_FS_FILE | (1 << 14) | (1 << 15)
+                rule = PathBeneath(access & fs, fd)
+                if libc.syscall(ctypes.c_long(_LL_ADD_RULE), ctypes.c_int(rs), ctypes.c_int(1),
+                                ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+            finally:
+                os.close(fd)
+        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        if libc.syscall(ctypes.c_long(_LL_RESTRICT), ctypes.c_int(rs), ctypes.c_uint32(0)) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+    finally:
+        os.close(rs)
+
+
 # Read-only system files ordinary numeric code may open besides the Python installation.
 _SYSTEM_READ = ("/dev/null", "/dev/urandom", "/dev/random", "/etc/localtime", "/usr/share/zoneinfo",
                 "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu")
@@ -68,6 +147,7 @@ def _make_hook(tree, allow_read):
         "resource.setrlimit", "resource.prlimit", "gc.get_objects", "gc.get_referrers",
         "gc.get_referents", "socket.connect", "socket.bind", "socket.sendto",
         "socket.sendmsg", "urllib.Request", "os.setuid", "os.setgid", "os.chroot",
+        "os.posix_spawnp", "os.add_dll_directory",
     })
     path_write_events = {  # event -> indices of path arguments
         "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
@@ -78,17 +158,29 @@ def _make_hook(tree, allow_read):
         "shutil.copytree": (1,), "os.mkfifo": (0,), "os.mknod": (0,),
     }
     list_events = ("os.listdir", "os.scandir", "glob.glob", "glob.glob/2")
+    # Modules that reach native code or start processes without an audit event of their own.
+    denied_imports = frozenset({"cffi", "_cffi_backend", "_posixsubprocess", "ctypes", "_ctypes",
+                                "_signal", "posix", "_testcapi", "_xxsubinterpreters"})
 
-    def resolve(p):
-        if isinstance(p, int) or p is None:
+    def resolve(p, relative_ok=False):
+        """Absolute real path of ``p``; ``""`` (denied) when it cannot be resolved for sure:
+        bytearray/memoryview paths, and relative paths to ``open`` (a ``dir_fd`` is invisible
+        to audit hooks, so such a path may be relative to any folder)."""
+        if p is None:
             return None
+        if isinstance(p, int):
+            return None  # an already open descriptor: the access was checked when it was opened
         try:
             p = fspath(p)
         except TypeError:
-            return None
-        if isinstance(p, bytes):
+            return ""
+        if type(p) is bytes:
             p = p.decode("utf-8", "surrogateescape")
+        elif type(p) is not str:
+            return ""
         if not p.startswith(sep):
+            if not relative_ok:
+                return ""
             p = join(getcwd(), p)
         return realpath(p)
 
@@ -99,11 +191,15 @@ def _make_hook(tree, allow_read):
         return False
 
     def check_read(p):
+        if p == "":
+            raise PermissionError("sandbox: only absolute str/bytes paths may be opened while grading")
         if p is not None and not inside(p, allow_read):
             raise PermissionError(f"sandbox: reading {p} is not allowed while grading "
                                   "(only the grading folder and the Python installation)")
 
     def check_write(p):
+        if p == "":
+            raise PermissionError("sandbox: only absolute str/bytes paths may be written while grading")
         if p is not None and not (p == tree or p.startswith(tree + sep)) and p != "/dev/null":
             raise PermissionError(f"sandbox: writing {p} (outside the grading folder) is not allowed")
 
@@ -123,10 +219,13 @@ def _make_hook(tree, allow_read):
         elif event in path_write_events:
             for i in path_write_events[event]:
                 if i < len(args):
-                    check_write(resolve(args[i]))
+                    check_write(resolve(args[i], relative_ok=event.startswith("shutil.")))
         elif event in list_events:
             if args:
-                check_read(resolve(args[0]) if args[0] is not None else resolve("."))
+                check_read(resolve(args[0] if args[0] is not None else ".", relative_ok=True))
+        elif event == "import":
+            if args and str(args[0]).split(".")[0] in denied_imports:
+                raise PermissionError(f"sandbox: importing {args[0]} is not allowed while grading")
         elif event in blocked or event.startswith("ctypes."):
             raise PermissionError(f"sandbox: {event} is not allowed while grading")
 
@@ -143,9 +242,11 @@ def main():
     os.close(devnull)
     sys.path[:] = [tree] + [p for p in sys.path[1:] if p]
     os.chdir(tree)
+    result_fd = int(cfg["result_fd"])
     _limits(cfg)
 
     import importlib.util
+    import subprocess  # noqa: F401  (numpy.testing and others need it importable; Popen stays refused)
 
     import numpy  # noqa: F401  (imported before the student, with the limits on)
 
@@ -155,9 +256,15 @@ def main():
         raise SystemExit(f"runner: course_lib imported from {wire.__file__}, not from the grading tree")
     jobdir = os.path.join(tree, ".grading")
     calls = wire.load(jobdir, stem="inputs")
-    outdir = os.path.join(jobdir, "out")
-    os.makedirs(outdir, exist_ok=True)
-    dump_raw, encode = wire.dump_raw, wire.encode
+    dump_blob, encode = wire.dump_blob, wire.encode
+    os_write, os_lseek, os_ftruncate = os.write, os.lseek, os.ftruncate
+    if cfg.get("isolation") == "landlock":
+        # Kernel-enforced: read the installation and the tree, write only home/ and tmp/ of the tree.
+        writable = [os.path.join(tree, "home"), os.path.join(tree, "tmp")]
+        try:
+            _landlock([p for p in cfg["allow_read"]] + list(_SYSTEM_READ), writable, ["/dev/null"])
+        except OSError as exc:
+            raise SystemExit(f"runner: Landlock confinement failed ({exc})")
 
     def describe(exc, with_tb=False):
         try:
@@ -189,6 +296,19 @@ def main():
         return info
 
     sys.addaudithook(_make_hook(tree, cfg["allow_read"]))
+    # Signals to other processes and _posixsubprocess.fork_exec have no audit event of their own.
+    import signal
+
+    def _refused(*args, **kwargs):
+        raise PermissionError("sandbox: signals and new processes are not allowed while grading")
+
+    for mod, names in ((sys.modules.get("_posixsubprocess"), ("fork_exec",)),
+                       (signal, ("pidfd_send_signal", "pthread_kill", "sigqueue")),
+                       (sys.modules.get("_signal"), ("pidfd_send_signal", "pthread_kill", "sigqueue")),
+                       (os, ("pidfd_open", "kill", "killpg")), (sys.modules.get("posix"), ("pidfd_open", "kill", "killpg"))):
+        for name in names:
+            if mod is not None and hasattr(mod, name):
+                setattr(mod, name, _refused)
     arrays = []
     import_error = None
     call_docs = {}
@@ -217,10 +337,12 @@ def main():
         del real[key]
     real.update(_SAVED_BUILTINS)
     doc = {"nonce": nonce, "import_error": import_error, "calls": call_docs}
-    dump_raw(doc, arrays, outdir, stem="results")
-    fd = os.open(os.path.join(outdir, "DONE"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, nonce.encode())
-    os.close(fd)
+    blob = dump_blob(doc, arrays)
+    os_lseek(result_fd, 0, 0)  # whatever the submission wrote there is discarded
+    os_ftruncate(result_fd, 0)
+    view = memoryview(blob)
+    while view:
+        view = view[os_write(result_fd, view):]
     try:
         sys.stdout.flush()
         sys.stderr.flush()

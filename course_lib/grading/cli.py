@@ -68,9 +68,18 @@ def _cmd_check(args) -> int:
         shown = path.resolve().relative_to(root)
     except ValueError:
         shown = path
-    print(f"Checking {exercise} in {shown} ({len(checks)} checks)...")
+    from .sandbox import UNSAFE_WARNING, IsolationError, choose_isolation
+
+    try:
+        isolation = choose_isolation(args.isolation, allow_unsafe=args.unsafe_no_isolation)
+    except (IsolationError, ValueError) as exc:
+        print(f"course check: {exc}", file=sys.stderr)
+        return 2
+    if isolation == "none":
+        print(UNSAFE_WARNING, file=sys.stderr)
+    print(f"Checking {exercise} in {shown} ({len(checks)} checks, isolation: {isolation})...")
     result = grade_file(root, exercise, checks, path, timeout=args.timeout,
-                        memory=parse_size(args.memory))
+                        memory=parse_size(args.memory), isolation=isolation)
     print(format_check_report(result))
     return 0 if result.status == "ok" else 1
 
@@ -118,7 +127,7 @@ def format_check_report(result) -> str:
 
 def _cmd_grade(args) -> int:
     from .grade import grade_class
-    from .sandbox import parse_size
+    from .sandbox import IsolationError, parse_size
 
     subs = Path(args.submissions)
     if not subs.is_dir():
@@ -128,13 +137,24 @@ def _cmd_grade(args) -> int:
         memory = parse_size(args.memory)
         if args.timeout <= 0:
             raise ValueError(f"--timeout {args.timeout} must be positive")
+        if args.jobs is not None and args.jobs < 1:
+            raise ValueError(f"--jobs {args.jobs} must be at least 1")
         grade_class(subs, Path(args.out), extra_dir=Path(args.extra_tests) if args.extra_tests else None,
                     timeout=args.timeout, memory=memory, jobs=args.jobs,
-                    progress=not args.no_progress)
-    except (ValueError, OSError, ImportError, SyntaxError) as exc:
+                    progress=not args.no_progress, isolation=args.isolation,
+                    allow_unsafe=args.unsafe_no_isolation, regrade=args.regrade)
+    except (ValueError, OSError, ImportError, SyntaxError, IsolationError) as exc:
         print(f"course grade: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _isolation_options(p) -> None:
+    p.add_argument("--isolation", choices=("auto", "bubblewrap", "landlock", "none"), default="auto",
+                   help="how student code is confined (default auto: bubblewrap, else Landlock)")
+    p.add_argument("--unsafe-no-isolation", action="store_true",
+                   help="allow grading with no OS isolation where neither exists (only in a throwaway "
+                        "container or VM)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--file", help="check this file instead of exercises/exNN_*.py")
     c.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds (default 60)")
     c.add_argument("--memory", default="2G", help="memory limit (default 2G)")
+    _isolation_options(c)
     c.set_defaults(func=_cmd_check)
 
     g = sub.add_parser("grade", help="grade a folder of submissions into a CSV and feedback/")
@@ -158,9 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--extra-tests", help="folder of instructor-only test_exNN*.py check files")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per exercise (default 60)")
     g.add_argument("--memory", default="2G", help="memory limit per exercise (default 2G)")
-    g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                   help="students graded in parallel (default: up to 2)")
+    g.add_argument("--jobs", type=int, default=None,
+                   help=f"students graded in parallel (default: the number of CPU cores, {os.cpu_count()})")
+    g.add_argument("--regrade", action="store_true",
+                   help="grade every student again (default: keep students already in --out)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _isolation_options(g)
     g.set_defaults(func=_cmd_grade)
 
     s = sub.add_parser("stubs", help="regenerate exercises/ from solutions/")

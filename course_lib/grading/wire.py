@@ -29,7 +29,8 @@ import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-__all__ = ["WireError", "encode", "decode", "dump", "load", "dump_raw", "load_raw", "MAX_DEPTH"]
+__all__ = ["WireError", "encode", "decode", "dump", "load", "dump_raw", "load_raw", "dump_blob",
+           "load_blob", "MAX_DEPTH"]
 
 MAX_DEPTH = 64
 _ARRAY_NAME = re.compile(r"^a[0-9]{1,9}\.npy$")
@@ -196,6 +197,68 @@ def load_raw(folder, *, stem: str, max_bytes: int = 512 * 2**20, max_total_bytes
             raise WireError("bad array")
         arrays.append(arr)
     return doc["doc"], arrays
+
+
+_BLOB_MAGIC = b"COURSEW1"
+
+
+def dump_blob(doc: dict, arrays: list) -> bytes:
+    """One byte string: magic, JSON length, JSON, then (length, ``.npy`` bytes) per array.
+
+    The child runner writes its results this way to a file descriptor the parent
+    opened, so nothing it leaves in its tree is ever read back.
+    """
+    import io
+
+    parts = [_BLOB_MAGIC]
+    text = _json_dumps({"doc": doc, "n_arrays": len(arrays)}).encode("utf-8")
+    parts += [len(text).to_bytes(8, "little"), text]
+    for arr in arrays:
+        buf = io.BytesIO()
+        _np_save(buf, arr, allow_pickle=False)
+        raw = buf.getvalue()
+        parts += [len(raw).to_bytes(8, "little"), raw]
+    return b"".join(parts)
+
+
+def load_blob(data: bytes):
+    """Inverse of :func:`dump_blob`: ``(doc, arrays)``; refuses anything malformed or pickled."""
+    import io
+
+    if type(data) is not bytes or not data.startswith(_BLOB_MAGIC):
+        raise WireError("results are not in the grader's format")
+    pos = len(_BLOB_MAGIC)
+
+    def take(n):
+        nonlocal pos
+        if n < 0 or pos + n > len(data):
+            raise WireError("results are truncated")
+        chunk = data[pos:pos + n]
+        pos += n
+        return chunk
+
+    try:
+        head = _json_loads(take(int.from_bytes(take(8), "little")).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"results are not valid JSON ({type(exc).__name__})") from None
+    if type(head) is not dict or type(head.get("n_arrays")) is not int or type(head.get("doc")) is not dict:
+        raise WireError("malformed document")
+    n = head["n_arrays"]
+    if not 0 <= n <= 100_000:
+        raise WireError("bad array count")
+    arrays = []
+    for i in range(n):
+        raw = take(int.from_bytes(take(8), "little"))
+        try:
+            arr = _np_load(io.BytesIO(raw), allow_pickle=False)
+        except Exception as exc:
+            raise WireError(f"array {i} cannot be read ({type(exc).__name__})") from None
+        if type(arr) is not _np_ndarray or arr.dtype.kind not in _OK_KINDS:
+            raise WireError("bad array")
+        arrays.append(arr)
+    if pos != len(data):
+        raise WireError("trailing bytes after the results")
+    return head["doc"], arrays
 
 
 def load(folder, *, stem: str, max_bytes: int = 512 * 2**20):
