@@ -4,8 +4,7 @@ The corpus is checked as data: every file is where the manifest says, with the
 checksum, duration and sample rate it claims; splits are speaker-disjoint and
 hold every class; annotations agree with the audio (a chord's chroma peaks on
 its notes, beats sit on onsets); noises have the spectra their names promise.
-The optional public-dataset loaders are tested on tiny fixtures, and no test
-may touch the network.
+The optional public-dataset loaders are tested in tests/test_datasets.py.
 """
 
 from __future__ import annotations
@@ -13,11 +12,9 @@ from __future__ import annotations
 import collections
 import csv
 import hashlib
-import io
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -25,10 +22,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from course_lib import data
-from course_lib.errors import AudioFileError, CourseLibError, ParameterError
+from course_lib import data, datasets
+from course_lib.errors import AudioFileError, ParameterError
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "public_datasets"
 PCS = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
@@ -37,7 +33,7 @@ def no_network(monkeypatch):
     """Any download attempt fails the test."""
     def _fail(url, dest):
         raise AssertionError(f"test tried to download {url}")
-    monkeypatch.setattr(data, "_urlretrieve", _fail)
+    monkeypatch.setattr(datasets, "_urlretrieve", _fail)
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +82,20 @@ def test_sample_rates(rows, kind, sr):
 def test_sizes_promised_by_the_brief(rows):
     words = [r for r in rows if r["kind"] == "word"]
     spk = {r["speaker"] for r in words}
-    assert len(spk) >= 24
+    assert len(spk) >= 78
     takes = collections.Counter((r["speaker"], r["label"]) for r in words)
     assert set(takes) == {(s, w) for s in spk for w in data.WORDS}
-    assert min(takes.values()) >= 3
-    engines = {s.split("_")[0] for s in spk}
-    assert engines == {"espeak", "flite"}
-    assert {s for s in spk if s.startswith("flite")} == {"flite_kal", "flite_awb", "flite_rms", "flite_slt"}
+    assert min(takes.values()) >= 2
+    assert {r["speaker"] for r in words if takes[r["speaker"], r["label"]] == 3} >= set(data.speakers(split="test"))
+    assert {r["engine"] for r in words} == set(data.ENGINES)
+    assert {s for s in spk if s.startswith("flite")} == {"flite_kal", "flite_awb", "flite_rms", "flite_slt",
+                                                         "flite_kal8k", "flite_rms_w114", "flite_slt_w088",
+                                                         "flite_kal8k_w092"}
+    for kind in ("word", "sentence"):       # corpus v2: at least 64 training voices for both
+        assert len({r["speaker"] for r in rows if r["kind"] == kind and r["split"] == "train"}) >= 64, kind
 
     sent = [r for r in rows if r["kind"] == "sentence"]
-    assert len(sent) >= 600 and len({r["speaker"] for r in sent}) >= 10
+    assert len(sent) >= 600 + 600 and len({r["speaker"] for r in sent}) >= 78
     assert all(3 <= len(r["text"].split()) <= 8 for r in sent)
     tts = [r for r in rows if r["kind"] == "tts"]
     assert len(tts) >= 300 and len({r["speaker"] for r in tts}) == 1
@@ -110,7 +110,7 @@ def test_sizes_promised_by_the_brief(rows):
 
 def test_corpus_size_under_budget():
     total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*") if p.is_file())
-    assert total < 60 * 2**20, f"data/ holds {total / 2**20:.1f} MiB"
+    assert total <= 150e6, f"data/ holds {total / 1e6:.1f} MB"
 
 
 # --------------------------------------------------------------------------- splits
@@ -267,6 +267,112 @@ def test_noise_takes_differ():
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.05
 
 
+# --------------------------------------------------------------------------- corpus v2: voices, silence, engines
+
+#: sha256 over "path sha256" lines of every valid and test word / sentence file of the first
+#: corpus (680 files): corpus v2 must leave them bit-identical, so results stay comparable
+V1_HELD_OUT_DIGEST = "f5dd1f866380332423fb6ed1502be182d8f2ad3a9ee66cdbf3b36b1c65c00e6d"
+
+
+def test_valid_and_test_voices_are_unchanged(rows):
+    held = sorted((r for r in rows if r["kind"] in ("word", "sentence") and r["split"] in ("valid", "test")),
+                  key=lambda r: r["path"])
+    assert len(held) == 680
+    digest = hashlib.sha256("".join(f"{r['path']} {r['sha256']}\n" for r in held).encode()).hexdigest()
+    assert digest == V1_HELD_OUT_DIGEST
+
+
+def test_pseudo_speakers_record_their_provenance(rows):
+    speech = [r for r in rows if r["kind"] in ("word", "sentence")]
+    split_of = {r["speaker"]: r["split"] for r in speech}
+    engine_of = {r["speaker"]: r["engine"] for r in speech}
+    transforms = {r["speaker"]: r["transform"] for r in speech if r["transform"]}
+    assert len(transforms) >= 16
+    for spk, t in transforms.items():
+        fields = dict(kv.split("=") for kv in t.split(";"))
+        base = fields["base"]
+        assert split_of[spk] == "train" and split_of[base] == "train", spk    # nothing made from a held-out voice
+        assert engine_of[spk] == engine_of[base] and spk.startswith(base + "_w")
+        w = float(fields["vtln_warp"])
+        assert 0.85 <= w <= 1.16 and abs(w - 1) >= 0.05 and 0.9 <= float(fields["sox_tempo"]) <= 1.1
+    assert {engine_of[s] for s in transforms} == set(data.ENGINES)
+
+
+def test_v2_words_have_natural_silence_and_room_tone(rows):
+    """Every corpus-v2 word: 50-400 ms before and after the speech, a quiet but non-zero floor there,
+    and the manifest's speech bounds where the audio's own 40 dB rule puts them."""
+    v2 = data.spoken_words(split="train", words=["seven", "go"],
+                           speakers=[s for s in data.speakers(split="train") if s.startswith(("festival", "espeak_en-us_"))])
+    v2 = [c for c in v2 if c.annotations["speech_start"] > 0.045]
+    assert len(v2) >= 5 * 2 * 2
+    leads, trails = [], []
+    for c in v2:
+        a = c.annotations
+        s, e = int(a["speech_start"] * c.sr), int(a["speech_end"] * c.sr)
+        leads.append(a["speech_start"])
+        trails.append(c.duration - a["speech_end"])
+        silence = np.concatenate([c.audio[:s], c.audio[e:]]).astype(np.float64)
+        floor_db = 20 * np.log10(np.sqrt(np.mean(silence ** 2)))
+        speech_db = 20 * np.log10(np.sqrt(np.mean(c.audio[s:e].astype(np.float64) ** 2)))
+        assert -80 < floor_db < -60, (c, floor_db)                       # a room, not digital silence
+        assert speech_db - floor_db > 35, c
+        hop = c.sr // 100
+        n = len(c.audio) // hop
+        level = np.sqrt(np.mean(c.audio[:n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
+        on = np.flatnonzero(level > level.max() * 10 ** (-40 / 20))
+        assert on[0] * hop / c.sr == pytest.approx(a["speech_start"], abs=0.021), c
+        assert (on[-1] + 1) * hop / c.sr == pytest.approx(a["speech_end"], abs=0.021), c
+    assert 0.05 <= min(leads) and max(leads) <= 0.40 and np.ptp(leads) > 0.15
+    assert 0.05 <= min(trails) and max(trails) <= 0.41 and np.ptp(trails) > 0.15
+
+
+def test_every_speech_row_has_engine_and_bounds(rows):
+    for r in rows:
+        if r["kind"] in ("word", "sentence", "tts"):
+            assert r["engine"] in data.ENGINES and r["language"] == "en", r["path"]
+            assert 0 <= r["speech_start"] < r["speech_end"] <= r["duration"] + 1e-3, r["path"]
+
+
+def test_leave_one_engine_out():
+    for engine in data.ENGINES:
+        s = data.leave_one_engine_out(engine, words=["one", "stop"], check=False)
+        assert s.engine == engine
+        assert {c.engine for c in s.test} == {engine} and engine not in {c.engine for c in s.train}
+        assert {c.split for c in s.train} == {"train"}
+        assert not {c.speaker for c in s.train} & {c.speaker for c in s.test}
+        assert {c.label for c in s.train} == {c.label for c in s.test} == {"one", "stop"}
+        assert set(data.speakers(engine=engine)) == {c.speaker for c in s.test}     # all of E's voices
+        assert len({c.speaker for c in s.test}) >= 3
+    sent = data.leave_one_engine_out("festival", kind="sentence", check=False)
+    assert {c.engine for c in sent.test} == {"festival"} and all(c.text for c in sent.test)
+    n_train = len(data.manifest(kind="sentence")) - len(data.sentences(split="valid", check=False)) * 2
+    assert len(sent.train) == n_train - len([c for c in sent.test if c.split == "train"]) > 900
+
+
+def test_engine_filter_and_engines():
+    assert data.engines() == sorted(data.ENGINES)
+    assert data.engines(split="test") == ["espeak-ng", "flite"]
+    fl = data.spoken_words(split="test", engine="flite", words="yes")
+    assert {c.speaker for c in fl} == {"flite_awb"} and {c.engine for c in fl} == {"flite"}
+    assert {c.engine for c in data.sentences(split="valid", engine=["flite", "festival"])} == {"flite"}
+
+
+def test_v2_sentences_add_new_words():
+    """The new training sentences use grammar words no v1 sentence has, and no text is in two splits."""
+    train = data.manifest(kind="sentence")
+    text_split = collections.defaultdict(set)
+    for r in train:
+        text_split[r["text"]].add(r["split"])
+    assert all(len(v) == 1 for v in text_split.values())
+    words = lambda split: {w for r in train if r["split"] == split for w in r["text"].split()}   # noqa: E731
+    new = words("train") - words("test") - words("valid")
+    assert {"goat", "sheep", "pen", "coat", "brown", "office", "oven", "lucy", "omar"} <= new
+    bigrams = lambda split: {b for r in train if r["split"] == split  # noqa: E731
+                             for b in zip(r["text"].split(), r["text"].split()[1:])}
+    unseen = bigrams("test") - bigrams("train")
+    assert len(unseen) >= 5, unseen
+
+
 # --------------------------------------------------------------------------- loaders
 
 def test_spoken_words_filters():
@@ -310,8 +416,8 @@ def test_loading_all_words_is_quick():
     t0 = time.perf_counter()
     clips = data.spoken_words()
     elapsed = time.perf_counter() - t0
-    assert len(clips) == 24 * 20 * 3
-    assert elapsed < 6.0, f"loading {len(clips)} words took {elapsed:.1f} s"
+    assert len(clips) == 24 * 20 * 3 + 54 * 20 * 2
+    assert elapsed < 6e-3 * len(clips), f"loading {len(clips)} words took {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize("call, match", [
@@ -325,6 +431,11 @@ def test_loading_all_words_is_quick():
     (lambda: data.chords(instrument="banjo"), "instrument='banjo'"),
     (lambda: data.manifest(kind="song"), "kind='song'"),
     (lambda: data.fetch("timit"), "name='timit'"),
+    (lambda: data.spoken_words(engine="mbrola"), "mbrola"),
+    (lambda: data.speakers(engine=["flite", "human"]), "human"),
+    (lambda: data.leave_one_engine_out("human"), "engine='human'"),
+    (lambda: data.leave_one_engine_out("flite", kind="tts"), "kind='tts'"),
+    (lambda: data.leave_one_engine_out("flite", kind="sentence", words="yes"), "words="),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ParameterError, match=match):
@@ -414,80 +525,3 @@ def test_undetected_by_checksum_is_still_an_audio_error(small_corpus):
     noise_path.write_bytes(b"RIFF not really")
     with pytest.raises(AudioFileError, match="noise/pink_test.flac"):
         data.noise("pink", split="test", data_dir=root, check=False)
-
-
-# --------------------------------------------------------------------------- public datasets (fixtures only)
-
-def test_fsdd_fixture():
-    clips = data.fsdd(root=FIXTURES / "fsdd")
-    assert [(c.label, c.speaker, c.split) for c in clips] == [
-        ("zero", "jackson", "test"), ("two", "theo", "train"), ("three", "nicolas", "test"),
-        ("seven", "theo", "train"), ("nine", "jackson", "train")]
-    assert all(c.sr == 8000 and c.audio.dtype == np.float32 for c in clips)
-    assert [c.label for c in data.fsdd(split="train", root=FIXTURES / "fsdd")] == ["two", "seven", "nine"]
-
-
-def test_speech_commands_fixture():
-    root = FIXTURES / "speech_commands"
-    clips = data.speech_commands(root=root)
-    got = {(c.label, c.speaker, c.split) for c in clips}
-    assert got == {("yes", "0a7c2a8d", "train"), ("yes", "0b09edd3", "test"),
-                   ("no", "0a7c2a8d", "train"), ("no", "c1d39ce8", "valid")}
-    assert all(c.sr == 16000 for c in clips)
-    assert [c.label for c in data.speech_commands(split="valid", root=root)] == ["no"]
-    assert {c.label for c in data.speech_commands(words="yes", root=root)} == {"yes"}
-    assert len(data.speech_commands(root=root, limit=1)) == 1
-
-
-def test_ljspeech_fixture():
-    clips = data.ljspeech(root=FIXTURES / "ljspeech" / "LJSpeech-1.1")
-    assert [c.path.stem for c in clips] == ["LJ001-0001", "LJ001-0002"]
-    assert clips[1].text == "in being comparatively modern, one of two."      # normalised column
-    assert clips[0].sr == 22050
-
-
-def test_gtzan_fixture():
-    clips = data.gtzan(root=FIXTURES / "gtzan" / "genres")
-    assert [(c.label, c.path.name) for c in clips] == [
-        ("blues", "blues.00000.au"), ("blues", "blues.00001.au"), ("jazz", "jazz.00005.au")]
-    assert data.gtzan(root=FIXTURES / "gtzan" / "genres", genre="jazz")[0].sr == 22050
-
-
-def test_public_dataset_not_downloaded_unless_asked(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA_CACHE", str(tmp_path))
-    assert data.cache_dir() == tmp_path
-    for name in data.PUBLIC_DATASETS:
-        with pytest.raises(CourseLibError, match="download=True"):
-            data.fetch(name)
-    with pytest.raises(CourseLibError, match="download=True"):
-        data.fsdd()                       # the no_network fixture fails the test on any download
-
-
-def _fake_archive(tmp_path):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as t:
-        t.add(FIXTURES / "fsdd" / "recordings", arcname="free-spoken-digit-dataset-1.0.9/recordings")
-    return buf.getvalue()
-
-
-def test_fetch_checks_sha256_then_unpacks(tmp_path, monkeypatch):
-    blob = _fake_archive(tmp_path)
-    calls = []
-
-    def fake_download(url, dest):
-        calls.append(url)
-        Path(dest).write_bytes(blob)
-
-    monkeypatch.setattr(data, "_urlretrieve", fake_download)
-    spec = data.PUBLIC_DATASETS["fsdd"]
-    # wrong checksum (the real one): refuse to unpack
-    with pytest.raises(CourseLibError, match="sha256"):
-        data.fetch("fsdd", download=True, root=tmp_path)
-    assert not (tmp_path / "fsdd" / spec.folder).exists()
-    (tmp_path / "fsdd" / spec.archive).unlink()
-    monkeypatch.setitem(data.PUBLIC_DATASETS, "fsdd", spec._replace(sha256=hashlib.sha256(blob).hexdigest()))
-    folder = data.fetch("fsdd", download=True, root=tmp_path)
-    assert folder == tmp_path / "fsdd" / spec.folder and calls == [spec.url, spec.url]
-    assert len(data.fsdd(root=folder)) == 5
-    assert data.fetch("fsdd", root=tmp_path) == folder          # cached: no download needed
-    assert len(calls) == 2

@@ -23,18 +23,27 @@ damaged file: `git checkout -- data/`, or regenerate everything (below).
 {{COUNTS}}
 
 All audio is mono 16-bit FLAC. Speech and noise are at **16 kHz**; music is at
-**22.05 kHz** (librosa's default rate). Speech is trimmed (leading/trailing frames
-more than 40 dB below the loudest 10 ms frame are cut, keeping 40 ms before and 80 ms after)
-and normalised to -23 dBFS RMS with peaks at most -1 dBFS; music is normalised to
--20 dBFS RMS, peaks at most -1 dBFS.
+**22.05 kHz** (librosa's default rate). The speech of the first corpus (its 24 voices
+and the TTS set) is trimmed (leading/trailing frames more than 40 dB below the loudest
+10 ms frame are cut, keeping 40 ms before and 80 ms after) and normalised to -23 dBFS RMS
+with peaks at most -1 dBFS; music is normalised to -20 dBFS RMS, peaks at most -1 dBFS.
 
 - **word** — `words/<speaker>/<word>_<take>.flac`: the digits *zero ... nine* and the
-  commands *yes no up down left right on off stop go*, 3 takes per speaker; each take
-  varies the speaker's rate by up to +-8 % and pitch slightly (seeded).
-- **sentence** — `sentences/<speaker>/<speaker>_<nnn>.flac`: 25 short sentences (3-8 words)
-  per speaker from a small grammar (commands, "the red cat sees a big dog", timers ...);
-  the transcript is in the `text` column, lower case, no punctuation. Vocabulary:
-  {{VOCAB}}.
+  commands *yes no up down left right on off stop go*; each take varies the speaker's
+  rate by up to +-8 % and pitch slightly (seeded). The 24 voices of the first corpus
+  (all valid and test voices among them) have 3 takes, trimmed as above. The 54
+  training voices added by **corpus v2** have 2 takes that look like recordings: the
+  speech (normalised to -23 dBFS RMS) sits in **50-400 ms of leading and trailing
+  silence** (drawn per clip) and a **room tone** under the whole clip (white noise
+  through a leaky integrator, -78 to -64 dBFS RMS). Every speech row's `speech_start` /
+  `speech_end` say where the speech is (the first and last 10 ms frame within 40 dB of
+  the loudest), for endpointing.
+- **sentence** — `sentences/<speaker>/<speaker>_<nnn>.flac`: short sentences (3-8 words)
+  from a small grammar (commands, "the red cat sees a big dog", timers ...), 25 per
+  first-corpus voice and 12 per corpus-v2 voice; the transcript is in the `text`
+  column, lower case, no punctuation. Corpus v2's sentences also use the words *goat
+  sheep pen(s) coat(s) brown office oven lucy omar*, which no valid or test sentence
+  has, and no text is in two splits. Vocabulary: {{VOCAB}}.
 - **tts** — `tts/slt_<nnnn>.flac`: 300 sentences (other texts from the same grammar) by one
   voice, flite's *slt*, at **16 kHz**, with no jitter: the Tacotron 2 chapter's data. It is
   split by *utterance* (270 train / 15 valid / 15 test; no text in two splits), since it
@@ -63,11 +72,31 @@ and normalised to -23 dBFS RMS with peaks at most -1 dBFS; music is normalised t
   fan (band-limited noise with blade-rate modulation and motor hum), clicks. A *train* and
   a *test* take of each (different seeds; babble from different sentences).
 
-## Splits
+## Splits, engines and voices
 
-Speech splits are **speaker-disjoint**: 16 train, 4 valid and 4 test voices, so test
-accuracy measures generalisation to voices never heard in training. Each espeak-ng
-voice variant is used by one speaker only. Every word appears in every split. Music
+Speech splits are **speaker-disjoint**: 70 train, 4 valid and 4 test voices, so test
+accuracy measures generalisation to voices never heard in training. The valid and test
+voices and files are exactly those of the first corpus (bit-identical; a test checks
+their checksums), so results before and after corpus v2 compare. Each espeak-ng voice
+variant is used by one speaker only. Every word appears in every split.
+
+The `engine` column names who spoke: **espeak-ng** (formant synthesis, 52 variants over
+8 English accents), **flite** (CMU's diphone and cluster-unit voices) or **festival**
+(the Festival Speech Synthesis System: diphone voices kal and ked, and the HTS
+statistical-parametric voice of slt). `course_lib.data.leave_one_engine_out(E)` trains on
+every training voice of the other engines and tests on all of E's voices: how far a
+model transfers to a kind of voice it never heard, the course's proxy for real speech
+(real human recordings are not shipped: `course_lib.datasets.real_digits` reads the Free
+Spoken Digit Dataset from a local copy).
+
+**Pseudo-speakers** (the 18 ids ending in `_wNNN`) are training voices made from a
+training voice: re-synthesised with their own pitch and rate, then every frequency scaled
+by the warp factor (resampling, as a vocal tract 1/warp as long would; F0 follows) and the
+duration set by SoX's WSOLA `tempo`. The `transform` column records the base voice, the
+warp and the tempo. No pseudo-speaker is made from a valid or test voice. Note that
+flite's `kal` (8 kHz diphone) and Festival's `kal_diphone` are recordings of the same
+person as the *valid* voice `flite_kal16` (other engines and signal chains); no training
+voice shares a person with a *test* voice. Music
 splits keep every progression, groove and clip in one split only, and every chord label,
 groove style and genre appears in every split.
 
@@ -89,6 +118,11 @@ groove style and genre appears in every split.
 | sample_rate | Hz (audio only) |
 | tempo | BPM (groove, genre) |
 | annotation | the annotation file of an audio file (chords, groove) |
+| engine | speech engine: espeak-ng, flite, festival |
+| language | language code of speech (en) |
+| style | speaking style (where set) |
+| speech_start, speech_end | seconds: where the speech is (first / last 10 ms frame within 40 dB of the loudest) |
+| transform | how a pseudo-speaker was made (`base=...;vtln_warp=...;sox_tempo=...`) |
 | sha256 | checksum of the file's bytes |
 
 ## Provenance and licences
@@ -96,10 +130,13 @@ groove style and genre appears in every split.
 | tool / data | version used | licence |
 |---|---|---|
 | eSpeak NG (`espeak-ng`, Debian package) and its voice variants | 1.51 | GPL-3.0-or-later |
-| CMU Flite (`flite`) with the voices cmu_us_kal16, cmu_us_awb, cmu_us_rms, cmu_us_slt (CMU ARCTIC) | 2.2 | BSD-style (CMU / University of Edinburgh), free use with attribution |
+| CMU Flite (`flite`) with the voices cmu_us_kal, cmu_us_kal16, cmu_us_awb, cmu_us_rms, cmu_us_slt (CMU ARCTIC) | 2.2 | BSD-style (CMU / University of Edinburgh), free use with attribution |
+| Festival (`festival`) | 2.5 | X11-style (University of Edinburgh, CMU), free use and redistribution with the copyright notice |
+| Festival voices kal_diphone (`festvox-kallpc16k`) and ked_diphone (`festvox-kdlpc16k`) | 2.4 / 1.4.0 | free use, modification and redistribution with the copyright notice (CMU / OGI diphone databases; Debian main) |
+| Festival HTS voice cmu_us_slt_arctic_hts (`festvox-us-slt-hts`, CMU ARCTIC slt) | 0.2010.10.25 | EST-2003 / BSD-3-clause (CMU, Nagoya Institute of Technology): use, modification and redistribution with the copyright notice |
+| SoX `tempo` (pseudo-speakers) and soxr resampling | 14.4 / 0.1 | GPL-2.0-or-later / LGPL-2.1-or-later |
 | FluidSynth (`fluidsynth`) | 2.3 | LGPL-2.1-or-later |
 | FluidR3_GM.sf2 soundfont by Frank Wen (`fluid-soundfont-gm`) | 3.1 | MIT |
-| SoX (`sox`, only for inspecting files) | 14.4 | GPL-2.0-or-later / LGPL |
 | MIDI, sentence texts, noises | composed by `tools/corpus_midi.py`, `tools/corpus_text.py`, `tools/make_corpus.py` | this project's licence |
 
 The audio files are the output of these programs, not copies of them; they are
@@ -108,8 +145,10 @@ distributed with this project under its licence, with the attribution above.
 ## Regenerating
 
 ```bash
-apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm   # Debian 12
-python tools/make_corpus.py            # rewrites data/ (1-2 min on 2 cores)
+apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm \\
+    festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts          # Debian 12
+python tools/make_corpus.py                      # rewrites data/ (about 10 min on 2 cores)
+python tools/make_corpus.py --part voices        # only corpus v2's training voices
 python tools/make_corpus.py --out /tmp/corpus --jobs 1
 ```
 
@@ -117,4 +156,6 @@ The script takes `--seed` (default {{SEED}}) and uses at most 2 worker processes
 default. Every random choice is drawn from a generator seeded by the seed and the item's
 path, so the result does not depend on scheduling: regenerating gives the same manifest
 (labels, splits, durations; on the same Debian release the same bytes and checksums too).
+`--part NAME` regenerates one part and leaves every other part's files and manifest rows
+as they are (check with `git diff --stat data/`).
 """

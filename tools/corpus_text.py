@@ -8,6 +8,7 @@ function of the seed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
@@ -33,6 +34,16 @@ class Speaker:
     pitch: float
     rate: float
     split: str
+    warp: float = 1.0       # vocal-tract-length warp of a pseudo-speaker (formants and F0 x warp)
+    tempo: float = 1.0      # sox tempo factor applied after the warp (> 1 is faster)
+    base: str = ""          # the voice a pseudo-speaker was made from
+
+    @property
+    def transform(self) -> str:
+        """Provenance of a pseudo-speaker ("" for a voice as the engine speaks it)."""
+        if not self.base:
+            return ""
+        return f"base={self.base};vtln_warp={self.warp:.3f};sox_tempo={self.tempo:.3f}"
 
 
 def _es(voice, variant, gender, accent, pitch, rate, split):
@@ -80,6 +91,76 @@ SPEAKERS = [
 #: the single voice of the TTS subset (Tacotron 2 chapter)
 TTS_SPEAKER = Speaker("flite_slt", "flite", "slt", "", "F", "American", 170, 1.0, "train")
 
+
+# --------------------------------------------------------------------------- corpus v2: more training voices
+
+def _fe(voice, gender, accent, stretch):
+    """A Festival voice; ``rate`` is Festival's Duration_Stretch (> 1 is slower)."""
+    name = voice.replace("_diphone", "").replace("cmu_us_", "").replace("_arctic_hts", "_hts")
+    return Speaker(f"festival_{name}", "festival", voice, "", gender, accent, 0.0, stretch, "train")
+
+
+def _warped(base: Speaker, warp: float, tempo: float, pitch: float, rate: float) -> Speaker:
+    """A seeded pseudo-speaker: ``base`` re-synthesised (own pitch/rate), then its spectrum
+    warped by ``warp`` (formants and F0 scaled, as a longer/shorter vocal tract would) and its
+    speed changed by sox ``tempo``; the id says where it came from."""
+    return Speaker(f"{base.id}_w{round(warp * 100):03d}", base.engine, base.voice, base.variant,
+                   base.gender, base.accent, pitch, rate, "train", warp, tempo, base.id)
+
+
+# Training voices added by corpus v2 (the 24 voices above, and every valid and test
+# file, are unchanged). Every espeak-ng variant is still used by one speaker only.
+# flite's kal (8 kHz diphone) and Festival's kal_diphone are the *same recorded
+# speaker* as the valid voice flite_kal16 (different engines and signal chains);
+# no voice shares a speaker with a *test* voice.
+_ES_V2 = [
+    # accent, variants (gender, pitch, rate)
+    ("en-us", [("Andy", "M", 42, 165), ("Annie", "F", 62, 160), ("klatt", "M", 45, 150), ("john", "M", 38, 170)]),
+    ("en-gb", [("aunty", "F", 60, 150), ("benjamin", "M", 40, 160), ("klatt4", "M", 48, 165),
+               ("Andrea", "F", 64, 170)]),
+    ("en-gb-scotland", [("belinda", "F", 58, 155), ("boris", "M", 35, 150), ("david", "M", 44, 165),
+                        ("steph2", "F", 66, 160)]),
+    ("en-gb-x-rp", [("caleb", "M", 46, 160), ("grandma", "F", 55, 140), ("edward", "M", 38, 155),
+                    ("Jacky", "M", 52, 170)]),
+    ("en-gb-x-gbclan", [("Denis", "M", 40, 165), ("shelby", "F", 62, 165), ("ed", "M", 47, 150),
+                        ("Gene", "M", 36, 160)]),
+    ("en-029", [("Hugo", "M", 43, 160), ("steph3", "F", 63, 155), ("grandpa", "M", 34, 140),
+                ("klatt5", "M", 50, 165)]),
+    ("en-us-nyc", [("Lee", "M", 45, 170), ("Mike", "M", 39, 160), ("max", "M", 48, 175),
+                   ("whisperf", "F", 60, 150)]),
+    ("en-gb-x-gbcwmd", [("Marco", "M", 42, 155), ("michel", "M", 47, 165), ("norbert", "M", 37, 150),
+                        ("klatt6", "F", 62, 160)]),
+]
+
+_FESTIVAL = [_fe("kal_diphone", "M", "American", 1.0), _fe("ked_diphone", "M", "American", 1.0),
+             _fe("cmu_us_slt_arctic_hts", "F", "American", 1.0)]
+_FLITE_V2 = [Speaker("flite_kal8k", "flite", "kal", "", "M", "American", 100, 1.0, "train")]
+_V1_TRAIN = {s.id: s for s in SPEAKERS if s.split == "train"}
+_ESPEAK_V2 = [_es(acc, var, g, acc_name, p, r, "train")
+              for (acc, vs), acc_name in zip(_ES_V2, ["American", "British", "Scottish", "British RP",
+                                                      "Lancastrian", "Caribbean", "New York", "West Midlands"])
+              for var, g, p, r in vs]
+_BY_ID = {s.id: s for s in list(_V1_TRAIN.values()) + _ESPEAK_V2 + _FESTIVAL + _FLITE_V2}
+
+# (base, warp, tempo, pitch, rate): warps 0.86-0.94 (longer tract: deeper) and 1.06-1.16
+# (shorter: brighter), each base once, every engine represented.
+_PSEUDO = [
+    ("espeak_en-us_m1", 1.12, 0.95, 40, 160), ("espeak_en-gb_f2", 0.90, 1.05, 62, 165),
+    ("espeak_en-gb-scotland_m3", 1.08, 1.00, 50, 150), ("espeak_en-029_f4", 0.88, 0.95, 60, 150),
+    ("espeak_en-us-nyc_m5", 1.15, 1.05, 48, 170), ("espeak_en-gb-x-gbcwmd_anika", 0.92, 1.08, 52, 155),
+    ("espeak_en-gb_iven", 1.10, 0.92, 38, 150), ("espeak_en-us_klatt2", 0.87, 1.00, 45, 160),
+    ("espeak_en-us_annie", 0.91, 1.02, 60, 160), ("espeak_en-gb-x-rp_caleb", 1.13, 0.97, 44, 160),
+    ("espeak_en-029_hugo", 0.89, 1.06, 43, 160), ("espeak_en-gb-x-gbclan_shelby", 0.93, 0.94, 62, 165),
+    ("flite_rms", 1.14, 1.00, 100, 1.0), ("flite_slt", 0.88, 1.04, 170, 1.0),
+    ("festival_kal", 1.12, 0.96, 0.0, 1.0), ("festival_ked", 0.90, 1.05, 0.0, 1.0),
+    ("festival_slt_hts", 1.08, 0.93, 0.0, 1.0), ("flite_kal8k", 0.92, 1.00, 110, 1.0),
+]
+PSEUDO_SPEAKERS = [_warped(_BY_ID[b], w, t, p, r) for b, w, t, p, r in _PSEUDO]
+
+#: the training voices added in corpus v2 (54 voices: 32 espeak-ng, 3 Festival, 1 flite,
+#: 18 pseudo-speakers)
+SPEAKERS_V2 = _ESPEAK_V2 + _FESTIVAL + _FLITE_V2 + PSEUDO_SPEAKERS
+
 # --------------------------------------------------------------------------- sentence grammar
 
 ANIMALS = ["cat", "dog", "bird", "fish", "horse", "duck", "frog", "mouse"]
@@ -100,40 +181,63 @@ def _pick(rng, items):
     return items[int(rng.integers(len(items)))]
 
 
-def _sentence(rng) -> str:
+class Lexicon(NamedTuple):
+    """The word lists the grammar draws from."""
+    animals: list
+    objects: list
+    plurals: dict
+    colours: list
+    sizes: list
+    verbs: list
+    places: list
+    devices: list
+    names: list
+
+
+LEX_V1 = Lexicon(ANIMALS, OBJECTS, PLURALS, COLOURS, SIZES, VERBS, PLACES, DEVICES, NAMES)
+#: corpus v2's training sentences also use these words, so the (unchanged) test
+#: sentences and the new training sentences differ in word sequences
+NEW_WORDS = {"animals": ["goat", "sheep"], "objects": ["pen", "coat"], "colours": ["brown"],
+             "places": ["office"], "devices": ["oven"], "names": ["lucy", "omar"]}
+LEX_V2 = Lexicon(ANIMALS + NEW_WORDS["animals"], OBJECTS + NEW_WORDS["objects"],
+                 {**PLURALS, "pen": "pens", "coat": "coats"}, COLOURS + NEW_WORDS["colours"], SIZES, VERBS,
+                 PLACES + NEW_WORDS["places"], DEVICES + NEW_WORDS["devices"], NAMES + NEW_WORDS["names"])
+
+
+def _sentence(rng, lx: Lexicon = LEX_V1) -> str:
     t = int(rng.integers(12))
-    adj = lambda: _pick(rng, COLOURS + SIZES)   # noqa: E731
+    adj = lambda: _pick(rng, lx.colours + lx.sizes)   # noqa: E731
     if t == 0:
-        return f"the {adj()} {_pick(rng, ANIMALS)} {_pick(rng, VERBS)} the {_pick(rng, COLOURS)} {_pick(rng, OBJECTS)}"
+        return f"the {adj()} {_pick(rng, lx.animals)} {_pick(rng, lx.verbs)} the {_pick(rng, lx.colours)} {_pick(rng, lx.objects)}"
     if t == 1:
-        return f"the {_pick(rng, ANIMALS)} {_pick(rng, VERBS)} a {_pick(rng, OBJECTS)}"
+        return f"the {_pick(rng, lx.animals)} {_pick(rng, lx.verbs)} a {_pick(rng, lx.objects)}"
     if t == 2:
-        return f"please turn {_pick(rng, ['on', 'off'])} the {_pick(rng, PLACES)} {_pick(rng, DEVICES)}"
+        return f"please turn {_pick(rng, ['on', 'off'])} the {_pick(rng, lx.places)} {_pick(rng, lx.devices)}"
     if t == 3:
-        return f"turn {_pick(rng, ['on', 'off'])} the {_pick(rng, DEVICES)}"
+        return f"turn {_pick(rng, ['on', 'off'])} the {_pick(rng, lx.devices)}"
     if t == 4:
         return f"go {_pick(rng, DIRECTIONS)} {_pick(rng, NUMBERS)} steps"
     if t == 5:
         return f"set a timer for {_pick(rng, NUMBERS)} minutes"
     if t == 6:
-        return f"{_pick(rng, NAMES)} has {_pick(rng, NUMBERS[1:])} {_pick(rng, COLOURS)} {PLURALS[_pick(rng, OBJECTS)]}"
+        return f"{_pick(rng, lx.names)} has {_pick(rng, NUMBERS[1:])} {_pick(rng, lx.colours)} {lx.plurals[_pick(rng, lx.objects)]}"
     if t == 7:
-        return f"where is the {adj()} {_pick(rng, OBJECTS)}"
+        return f"where is the {adj()} {_pick(rng, lx.objects)}"
     if t == 8:
-        return f"the {_pick(rng, OBJECTS)} is in the {_pick(rng, PLACES)}"
+        return f"the {_pick(rng, lx.objects)} is in the {_pick(rng, lx.places)}"
     if t == 9:
-        return f"{_pick(rng, NAMES)} likes the {adj()} {_pick(rng, ANIMALS)}"
+        return f"{_pick(rng, lx.names)} likes the {adj()} {_pick(rng, lx.animals)}"
     if t == 10:
-        return f"{_pick(rng, ['yes', 'no'])} the {_pick(rng, ANIMALS)} is {adj()}"
-    return f"stop the {_pick(rng, DEVICES)} in the {_pick(rng, PLACES)} now"
+        return f"{_pick(rng, ['yes', 'no'])} the {_pick(rng, lx.animals)} is {adj()}"
+    return f"stop the {_pick(rng, lx.devices)} in the {_pick(rng, lx.places)} now"
 
 
-def sentences(rng, n: int, *, exclude=()) -> list[str]:
+def sentences(rng, n: int, *, exclude=(), lexicon: Lexicon = LEX_V1) -> list[str]:
     """``n`` distinct sentences of 3-8 words from the grammar, none in ``exclude``."""
     seen = set(exclude)
     out = []
     while len(out) < n:
-        s = _sentence(rng)
+        s = _sentence(rng, lexicon)
         if s not in seen and 3 <= len(s.split()) <= 8:
             seen.add(s)
             out.append(s)
@@ -143,7 +247,6 @@ def sentences(rng, n: int, *, exclude=()) -> list[str]:
 def vocabulary() -> list[str]:
     """Every word the grammar can produce, sorted."""
     words = set("the a please turn on off go steps set timer for minutes has where is in likes yes no stop now".split())
-    for group in (ANIMALS, OBJECTS, PLURALS.values(), COLOURS, SIZES, VERBS, PLACES, DEVICES, NAMES,
-                  DIRECTIONS, NUMBERS):
+    for group in (*LEX_V2[:2], LEX_V2.plurals.values(), *LEX_V2[3:], DIRECTIONS, NUMBERS):
         words.update(group)
     return sorted(words)

@@ -56,6 +56,8 @@ import corpus_text as ct  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+APT = ("espeak-ng flite sox fluidsynth fluid-soundfont-gm festival festvox-kallpc16k festvox-kdlpc16k "
+       "festvox-us-slt-hts")
 SPEECH_SR = 16_000
 MUSIC_SR = 22_050
 NOISE_SR = 16_000
@@ -72,7 +74,12 @@ GENRE_CLIPS = {"train": 6, "valid": 2, "test": 2}            # per genre
 GENRE_SECONDS = 5.0
 GROOVES_PER_STYLE = {"train": 2, "valid": 1, "test": 1}
 MANIFEST_FIELDS = ["path", "kind", "label", "text", "speaker", "split", "duration",
-                   "sample_rate", "tempo", "annotation", "sha256"]
+                   "sample_rate", "tempo", "annotation", "engine", "language", "style",
+                   "speech_start", "speech_end", "transform", "sha256"]
+TAKES_V2 = 2                                    # word takes per corpus-v2 training voice
+SENTENCES_PER_SPEAKER_V2 = 12
+LEAD_SILENCE = (0.05, 0.40)                     # s of "room" before / after a v2 word
+NOISE_FLOOR_DBFS = (-78.0, -64.0)               # RMS of that room tone
 
 SPEECH_RMS_DBFS = -23.0                          # speech and noise (EBU R128-like level)
 MUSIC_RMS_DBFS = -20.0
@@ -128,26 +135,124 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 # --------------------------------------------------------------------------- speech
 
-def synthesize(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
-    """Speak ``text`` with ``speaker`` (jittered by ``rng`` unless None); 16 kHz float32."""
+def engine_command(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, wav: Path) -> list[str]:
+    """The espeak-ng / flite command line speaking ``text`` into ``wav`` (jittered by ``rng``)."""
     rate_j = 1.0 if rng is None else float(rng.uniform(0.92, 1.08))
     pitch_j = 0.0 if rng is None else float(rng.uniform(-1.0, 1.0))
-    wav = tmp / "tts.wav"
     if speaker.engine == "espeak-ng":
-        cmd = ["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}",
-               "-s", str(int(round(speaker.rate * rate_j))),
-               "-p", str(int(round(np.clip(speaker.pitch + 5 * pitch_j, 0, 99)))),
-               "-w", str(wav), text]
-    else:
-        cmd = ["flite", "-voice", speaker.voice, "-t", text, "-o", str(wav),
-               "--setf", f"duration_stretch={speaker.rate / rate_j:.3f}",
-               "--setf", f"int_f0_target_mean={speaker.pitch * (1 + 0.05 * pitch_j):.1f}"]
-    subprocess.run(cmd, check=True, capture_output=True)
+        return ["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}",
+                "-s", str(int(round(speaker.rate * rate_j))),
+                "-p", str(int(round(np.clip(speaker.pitch + 5 * pitch_j, 0, 99)))),
+                "-w", str(wav), text]
+    if speaker.engine == "flite":
+        return ["flite", "-voice", speaker.voice, "-t", text, "-o", str(wav),
+                "--setf", f"duration_stretch={speaker.rate / rate_j:.3f}",
+                "--setf", f"int_f0_target_mean={speaker.pitch * (1 + 0.05 * pitch_j):.1f}"]
+    raise ValueError(f"no command line for engine {speaker.engine!r}")
+
+
+def festival_batch(speaker: ct.Speaker, items: list[tuple[str, np.random.Generator]], tmp: Path) -> list[np.ndarray]:
+    """Speak every text of ``items`` with one Festival process (its start-up costs 1.5 s).
+
+    The per-item generator jitters Festival's Duration_Stretch by up to +-8 %."""
+    lines = [f"(voice_{speaker.voice})"]
+    wavs = []
+    for k, (text, rng) in enumerate(items):
+        wav = tmp / f"fest_{k}.wav"
+        stretch = speaker.rate / float(rng.uniform(0.92, 1.08))
+        quoted = text.replace('"', "")
+        lines += [f"(Parameter.set 'Duration_Stretch {stretch:.3f})",
+                  f'(set! u (utt.synth (Utterance Text "{quoted}")))',
+                  f'(utt.save.wave u "{wav}" \'riff)']
+        wavs.append(wav)
+    script = tmp / "batch.scm"
+    script.write_text("\n".join(lines) + "\n")
+    subprocess.run(["festival", "--batch", str(script)], check=True, capture_output=True)
+    out = []
+    for wav in wavs:
+        y, sr = read_wav(wav)
+        if sr != SPEECH_SR:
+            y = soxr.resample(y, sr, SPEECH_SR, quality="HQ").astype(np.float32)
+        out.append(y)
+    return out
+
+
+def synthesize_raw(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
+    """The engine's output at 16 kHz, untrimmed."""
+    wav = tmp / "tts.wav"
+    subprocess.run(engine_command(speaker, text, rng, wav), check=True, capture_output=True)
     y, sr = read_wav(wav)
     if sr != SPEECH_SR:
         y = soxr.resample(y, sr, SPEECH_SR, quality="HQ").astype(np.float32)
-    y = trim_speech(y, SPEECH_SR)
+    return y
+
+
+def synthesize(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
+    """Speak ``text`` with ``speaker`` (jittered by ``rng`` unless None); 16 kHz float32."""
+    y = trim_speech(synthesize_raw(speaker, text, rng, tmp), SPEECH_SR)
     return normalise(y)
+
+
+def vtln_warp(y: np.ndarray, warp: float, tempo: float, tmp: Path) -> np.ndarray:
+    """A pseudo-speaker's voice from ``y`` (16 kHz): every frequency x ``warp`` (resampling,
+    like a vocal tract 1/warp as long, with F0 following), then sox ``tempo`` so the
+    duration ends at 1/``tempo`` of the original (WSOLA: pitch and formants kept)."""
+    y = soxr.resample(y, SPEECH_SR, SPEECH_SR / warp, quality="HQ").astype(np.float32)
+    src, dst = tmp / "warp_in.wav", tmp / "warp_out.wav"
+    sf.write(str(src), y, SPEECH_SR, subtype="FLOAT")
+    subprocess.run(["sox", str(src), str(dst), "tempo", "-s", f"{tempo / warp:.4f}"], check=True, capture_output=True)
+    return read_wav(dst)[0]
+
+
+def speech_bounds(y: np.ndarray, sr: int, *, top_db: float = 40.0) -> tuple[float, float]:
+    """Start and end (s) of the speech in ``y``: the first and last 10 ms frame within
+    ``top_db`` of the loudest frame (the same rule as :func:`trim_speech`)."""
+    hop = sr // 100
+    n = len(y) // hop
+    level = np.sqrt(np.mean(y[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1)) + 1e-12
+    on = np.flatnonzero(level > level.max() * 10 ** (-top_db / 20))
+    return on[0] * hop / sr, min(len(y), (on[-1] + 1) * hop) / sr
+
+
+def room_tone(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Low-level background (a microphone's self-noise and a room's rumble): white noise
+    through a leaky integrator (a low-frequency tilt), at -78..-64 dBFS RMS."""
+    from scipy.signal import lfilter
+
+    w = rng.standard_normal(n + 2000)
+    out = lfilter([1.0], [1.0, -float(rng.uniform(0.6, 0.97))], w)[2000:]    # drop the start-up transient
+    level = 10 ** (rng.uniform(*NOISE_FLOOR_DBFS) / 20)
+    return (out / np.sqrt(np.mean(out ** 2)) * level).astype(np.float32)
+
+
+def as_recording(y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
+    """A trimmed, normalised clip with natural silence (50-400 ms on each side, measured from
+    the speech) and room tone under all of it. Returns (audio, speech start, speech end) in s."""
+    start, end = speech_bounds(y, SPEECH_SR)
+    y = y[int(round(start * SPEECH_SR)):int(round(end * SPEECH_SR))]
+    fade = int(0.005 * SPEECH_SR)
+    ramp = np.linspace(0, 1, fade, dtype=np.float32)
+    y[:fade] *= ramp
+    y[-fade:] *= ramp[::-1]
+    lead = int(rng.uniform(*LEAD_SILENCE) * SPEECH_SR)
+    trail = int(rng.uniform(*LEAD_SILENCE) * SPEECH_SR)
+    out = np.pad(y, (lead, trail)) + room_tone(rng, lead + len(y) + trail)
+    return out.astype(np.float32), lead / SPEECH_SR, (lead + len(y)) / SPEECH_SR
+
+
+def speak_v2(speaker: ct.Speaker, items: list[tuple[str, np.random.Generator]], tmp: Path) -> list[np.ndarray]:
+    """Trimmed, normalised speech for each (text, rng) of a corpus-v2 voice, transforms applied."""
+    if speaker.engine == "festival":
+        raw = festival_batch(speaker, items, tmp)
+    else:
+        raw = [synthesize_raw(speaker, text, rng, tmp) for text, rng in items]
+    out = []
+    for y in raw:
+        if speaker.base:
+            y = trim_speech(y, SPEECH_SR)              # warp what was spoken, not the engine's silence
+            y = vtln_warp(y, speaker.warp, speaker.tempo, tmp)
+        out.append(normalise(trim_speech(y, SPEECH_SR)))
+    return out
 
 
 def job_speaker(args) -> list[dict]:
@@ -167,6 +272,30 @@ def job_speaker(args) -> list[dict]:
             y = synthesize(speaker, text, item_rng(seed, rel), tmp)
             write_flac(out_dir / rel, y, SPEECH_SR)
             rows.append(dict(path=rel, kind="sentence", text=text, speaker=speaker.id, split=speaker.split))
+    return rows
+
+
+def job_speaker_v2(args) -> list[dict]:
+    """Words (2 takes, with natural silence and room tone) and sentences of a corpus-v2 voice."""
+    out_dir, seed, speaker, texts = args
+    word_items = [(f"words/{speaker.id}/{w}_{t}.flac", w) for w in ct.WORDS for t in range(TAKES_V2)]
+    sent_items = [(f"sentences/{speaker.id}/{speaker.id}_{i:03d}.flac", text) for i, text in enumerate(texts)]
+    items = word_items + sent_items
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = speak_v2(speaker, [(text, item_rng(seed, rel)) for rel, text in items], Path(tmp))
+    rows = []
+    common = dict(speaker=speaker.id, split=speaker.split, engine=speaker.engine, language="en",
+                  transform=speaker.transform)
+    for (rel, text), y in zip(items, audio):
+        if rel.startswith("words/"):
+            y, start, end = as_recording(y, item_rng(seed, rel + "#room"))
+            rows.append(dict(path=rel, kind="word", label=text, speech_start=f"{start:.3f}",
+                             speech_end=f"{end:.3f}", **common))
+        else:
+            start, end = speech_bounds(y, SPEECH_SR)
+            rows.append(dict(path=rel, kind="sentence", text=text, speech_start=f"{start:.3f}",
+                             speech_end=f"{end:.3f}", **common))
+        write_flac(out_dir / rel, y, SPEECH_SR)
     return rows
 
 
@@ -367,7 +496,9 @@ def make_noise(kind: str, rng: np.random.Generator, babble_sources: list[np.ndar
 
 
 def make_all_noise(out_dir: Path, seed: int, speech_rows: list[dict]) -> list[dict]:
-    train_sent = sorted(r["path"] for r in speech_rows if r["kind"] == "sentence" and r["split"] == "train")
+    v1 = {spk.id for spk in ct.SPEAKERS}              # babble stays as it was before corpus v2
+    train_sent = sorted(r["path"] for r in speech_rows
+                        if r["kind"] == "sentence" and r["split"] == "train" and r["speaker"] in v1)
     rows = []
     for split in ("train", "test"):
         # babble for each noise split comes from a different half of the train speakers' sentences
@@ -420,10 +551,11 @@ def counts_table(rows: list[dict]) -> str:
 
 
 def speakers_table() -> str:
-    lines = ["| speaker | engine | voice + variant | gender | accent | split |", "|---|---|---|---|---|---|"]
-    for s in ct.SPEAKERS:
+    lines = ["| speaker | engine | voice + variant | gender | accent | split | made from (pseudo-speakers) |",
+             "|---|---|---|---|---|---|---|"]
+    for s in ct.SPEAKERS + ct.SPEAKERS_V2:
         v = f"{s.voice}+{s.variant}" if s.variant else s.voice
-        lines.append(f"| {s.id} | {s.engine} | {v} | {s.gender} | {s.accent} | {s.split} |")
+        lines.append(f"| {s.id} | {s.engine} | {v} | {s.gender} | {s.accent} | {s.split} | {s.transform} |")
     return "\n".join(lines)
 
 
@@ -437,17 +569,34 @@ def write_readme(out_dir: Path, rows: list[dict], seed: int) -> None:
 # --------------------------------------------------------------------------- main
 
 def check_tools() -> None:
-    missing = [t for t in ("espeak-ng", "flite", "fluidsynth") if shutil.which(t) is None]
+    missing = [t for t in ("espeak-ng", "flite", "fluidsynth", "festival", "sox") if shutil.which(t) is None]
     if missing or not SOUNDFONT.exists():
-        sys.exit(f"missing {missing or SOUNDFONT}: apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm")
+        sys.exit(f"missing {missing or SOUNDFONT}: apt-get install -y {APT}")
 
 
-def build(out_dir: Path, *, seed: int = 0, jobs: int = 2) -> list[dict]:
-    check_tools()
-    for sub in ("words", "sentences", "tts", "music", "noise"):
-        shutil.rmtree(out_dir / sub, ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+V1_IDS = {spk.id for spk in ct.SPEAKERS}
+V2_IDS = {spk.id for spk in ct.SPEAKERS_V2}
+#: the parts of the corpus that can be regenerated on their own (``--part``)
+PARTS = ("v1", "voices")
 
+
+def part_of(row: dict) -> str:
+    """Which part a manifest row belongs to."""
+    if row["kind"] in ("word", "sentence") and row["speaker"] in V2_IDS:
+        return "voices"
+    return "v1"
+
+
+def read_manifest(out_dir: Path) -> list[dict]:
+    path = out_dir / "manifest.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: r.get(k) or "" for k in MANIFEST_FIELDS} for r in csv.DictReader(f)]
+
+
+def v1_tasks(out_dir: Path, seed: int) -> list:
+    """The corpus as first shipped (24 voices, TTS, music, noise); unchanged by corpus v2."""
     text_rng = item_rng(seed, "sentences")
     n_asr = SENTENCES_PER_SPEAKER * len(ct.SPEAKERS)
     all_text = ct.sentences(text_rng, n_asr + TTS_UTTERANCES)
@@ -473,6 +622,64 @@ def build(out_dir: Path, *, seed: int = 0, jobs: int = 2) -> list[dict]:
             for _ in range(n):
                 tasks.append((job_genre, (out_dir, seed, genre, i, split)))
                 i += 1
+    return tasks
+
+
+def v1_texts(seed: int) -> list[str]:
+    n_asr = SENTENCES_PER_SPEAKER * len(ct.SPEAKERS)
+    return ct.sentences(item_rng(seed, "sentences"), n_asr + TTS_UTTERANCES)
+
+
+def voices_tasks(out_dir: Path, seed: int) -> list:
+    """Corpus v2's training voices: words with natural silence, and new sentences from the
+    grammar with its new words (none equal to a v1 sentence)."""
+    texts = ct.sentences(item_rng(seed, "sentences-v2"), SENTENCES_PER_SPEAKER_V2 * len(ct.SPEAKERS_V2),
+                         exclude=v1_texts(seed), lexicon=ct.LEX_V2)
+    n = SENTENCES_PER_SPEAKER_V2
+    # the slowest voices (Festival, warped) first, so two workers finish together
+    order = sorted(range(len(ct.SPEAKERS_V2)),
+                   key=lambda i: (ct.SPEAKERS_V2[i].engine != "festival", not ct.SPEAKERS_V2[i].base))
+    return [(job_speaker_v2, (out_dir, seed, ct.SPEAKERS_V2[i], texts[i * n:(i + 1) * n])) for i in order]
+
+
+def clear_part(out_dir: Path, part: str) -> None:
+    if part == "v1":
+        for sub in ("tts", "music", "noise"):
+            shutil.rmtree(out_dir / sub, ignore_errors=True)
+        ids = V1_IDS
+    else:
+        ids = V2_IDS
+    for spk in ids:
+        for sub in ("words", "sentences"):
+            shutil.rmtree(out_dir / sub / spk, ignore_errors=True)
+
+
+def annotate(out_dir: Path, rows: list[dict]) -> None:
+    """Fill engine / language / speech bounds where a row lacks them (v1 rows)."""
+    engines = {spk.id: spk.engine for spk in ct.SPEAKERS + ct.SPEAKERS_V2 + [ct.TTS_SPEAKER]}
+    for r in rows:
+        if r["kind"] not in ("word", "sentence", "tts"):
+            continue
+        r["engine"] = r.get("engine") or engines[r["speaker"]]
+        r["language"] = r.get("language") or "en"
+        if not r.get("speech_start"):
+            y, sr = read_wav(out_dir / r["path"])
+            start, end = speech_bounds(y, sr)
+            r["speech_start"], r["speech_end"] = f"{start:.3f}", f"{end:.3f}"
+
+
+def build(out_dir: Path, *, seed: int = 0, jobs: int = 2, parts=PARTS) -> list[dict]:
+    """Regenerate ``parts`` of the corpus in ``out_dir``; rows and files of the other parts stay."""
+    check_tools()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keep = [r for r in read_manifest(out_dir) if part_of(r) not in parts]
+    for part in parts:
+        clear_part(out_dir, part)
+    tasks = []
+    if "v1" in parts:
+        tasks += v1_tasks(out_dir, seed)
+    if "voices" in parts:
+        tasks += voices_tasks(out_dir, seed)
 
     rows = []
     if jobs <= 1:
@@ -482,7 +689,13 @@ def build(out_dir: Path, *, seed: int = 0, jobs: int = 2) -> list[dict]:
         with ProcessPoolExecutor(max_workers=jobs) as ex:
             for res in ex.map(_call, tasks):
                 rows += res
-    rows += make_all_noise(out_dir, seed, rows)
+    if "v1" in parts:
+        rows += make_all_noise(out_dir, seed, rows)
+    for r in rows:
+        for k in MANIFEST_FIELDS:
+            r.setdefault(k, "")
+    rows = keep + rows
+    annotate(out_dir, rows)
     rows = finish_rows(out_dir, rows)
     write_manifest(out_dir, rows)
     write_readme(out_dir, rows, seed)
@@ -500,9 +713,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                     help="worker processes (default 2; the machine is shared)")
+    ap.add_argument("--part", action="append", choices=PARTS,
+                    help="regenerate only this part (repeatable); the other parts' files and rows stay")
+    ap.add_argument("--readme", action="store_true", help="only rewrite README.md from manifest.csv")
     args = ap.parse_args(argv)
+    if args.readme:
+        write_readme(args.out, read_manifest(args.out), args.seed)
+        return 0
     t0 = time.perf_counter()
-    rows = build(args.out, seed=args.seed, jobs=args.jobs)
+    rows = build(args.out, seed=args.seed, jobs=args.jobs, parts=tuple(args.part or PARTS))
     print(counts_table(rows))
     print(f"{len(rows)} files written to {args.out} in {time.perf_counter() - t0:.0f} s")
     return 0
