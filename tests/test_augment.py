@@ -1,0 +1,167 @@
+"""Tests of course_lib.augment: each link of the recording chain does what it says, measured.
+
+SNR is measured with metrics.snr (the definition, re-derived), attenuation on pure
+tones through the whole function, and the room's RT60 with Schroeder's method,
+itself checked on an analytic exponential decay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib import augment, metrics
+from course_lib.errors import ParameterError
+
+SR = 16000
+
+
+def tone(f, *, sr=SR, seconds=1.0, amp=0.1):
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * f * t)).astype(np.float32)
+
+
+def gain_db(x, y, *, sr=SR):
+    """Level change of a tone, ignoring the filters' first and last 100 ms."""
+    k = int(0.1 * sr)
+    return 20 * np.log10(np.std(y[k:-k]) / np.std(x[k:-k]))
+
+
+@pytest.fixture
+def speechlike():
+    """A harmonic-rich test signal with pauses (like speech, not stationary)."""
+    rng = np.random.default_rng(1)
+    y = sum(tone(150 * k, amp=0.05 / k) for k in range(1, 20)) * np.repeat(rng.random(10) > 0.3, SR // 10)
+    return y.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- noise and level
+
+@pytest.mark.parametrize("snr", [-5.0, 0.0, 10.0, 37.5])
+@pytest.mark.parametrize("noise_len", [None, 1000, 40000])
+def test_add_noise_achieves_the_requested_snr(speechlike, snr, noise_len):
+    rng = np.random.default_rng(0)
+    noise = None if noise_len is None else rng.standard_normal(noise_len).astype(np.float32) * 0.3
+    out = augment.add_noise(speechlike, sr=SR, rng=rng, snr_db=snr, noise=noise)
+    assert out.shape == speechlike.shape and out.dtype == np.float32
+    # metrics.snr(ref, est) = 10 log10(|ref|^2 / |ref - est|^2): exactly the added noise's SNR
+    assert metrics.snr(speechlike.astype(np.float64), out.astype(np.float64)) == pytest.approx(snr, abs=1e-3)
+
+
+def test_add_noise_uses_the_given_noise(speechlike):
+    hum = tone(50, seconds=0.2)             # 10 periods, shorter than y: looped seamlessly
+    out = augment.add_noise(speechlike, sr=SR, rng=np.random.default_rng(0), snr_db=0.0, noise=hum)
+    added = out - speechlike
+    spec = np.abs(np.fft.rfft(added))
+    assert np.argmax(spec) * SR / len(added) == pytest.approx(50, abs=1)
+
+
+def test_add_noise_draws_snr_in_range(speechlike):
+    rng = np.random.default_rng(3)
+    snrs = [metrics.snr(speechlike.astype(np.float64), augment.add_noise(speechlike, sr=SR, rng=rng)
+                        .astype(np.float64)) for _ in range(20)]
+    assert 0 <= min(snrs) and max(snrs) <= 30 and np.ptp(snrs) > 10
+
+
+@pytest.mark.parametrize("g", [-20.0, -6.0, 0.0, 3.0])
+def test_change_level(speechlike, g):
+    out = augment.change_level(speechlike, sr=SR, rng=np.random.default_rng(0), gain_db=g)
+    assert gain_db(speechlike, out) == pytest.approx(g, abs=1e-4)
+
+
+def test_change_level_clips():
+    out = augment.change_level(tone(440, amp=0.5), sr=SR, rng=np.random.default_rng(0), gain_db=12.0)
+    assert np.abs(out).max() == pytest.approx(1.0)
+    loud = augment.change_level(tone(440, amp=0.5), sr=SR, rng=np.random.default_rng(0), gain_db=12.0, clip=False)
+    assert np.abs(loud).max() == pytest.approx(0.5 * 10 ** (12 / 20), rel=1e-3)
+
+
+# --------------------------------------------------------------------------- band-limiting
+
+@pytest.mark.parametrize("f, lo_db, hi_db", [
+    (1000, -1.5, 1.0), (2500, -1.5, 1.0),              # the passband (300-3400 Hz) passes
+    (100, -200, -20), (5000, -200, -60), (7000, -200, -60),   # below 300 Hz and above 4 kHz do not
+])
+def test_telephone_band(f, lo_db, hi_db):
+    x = tone(f)
+    out = augment.telephone(x, sr=SR, rng=np.random.default_rng(0), mu_law=False)
+    assert out.shape == x.shape
+    assert lo_db <= gain_db(x, out) <= hi_db
+
+
+def test_telephone_at_8k_and_mu_law_noise(speechlike):
+    x = tone(1000, sr=8000)
+    out = augment.telephone(x, sr=8000, rng=np.random.default_rng(0))
+    assert abs(gain_db(x, out, sr=8000)) < 1.5
+    # mu-law quantisation: about 38 dB SNR (G.711), clearly not lossless
+    clean = augment.telephone(speechlike, sr=SR, rng=np.random.default_rng(0), mu_law=False)
+    coded = augment.telephone(speechlike, sr=SR, rng=np.random.default_rng(0), mu_law=True)
+    assert 25 < metrics.snr(clean.astype(np.float64), coded.astype(np.float64)) < 45
+
+
+def test_band_limit_attenuation():
+    rng = np.random.default_rng(0)
+    for f, lo_db, hi_db in [(1000, -5, 5), (6000, -200, -20), (30, -200, -20)]:
+        x = tone(f)
+        out = augment.band_limit(x, sr=SR, rng=np.random.default_rng(5), low_hz=150, high_hz=4000)
+        assert lo_db <= gain_db(x, out) <= hi_db, f
+    # drawn corners stay below Nyquist at 8 kHz as well
+    out = augment.band_limit(tone(500, sr=8000), sr=8000, rng=rng)
+    assert out.shape == (8000,) and np.isfinite(out).all()
+
+
+# --------------------------------------------------------------------------- rooms
+
+def test_rt60_measures_an_exponential_decay():
+    """Known answer: h(t) = exp(-3 ln10 t / T) has energy falling 60 dB in T seconds."""
+    for T in (0.3, 0.9):
+        t = np.arange(int(2 * T * SR)) / SR
+        h = np.exp(-3 * np.log(10) * t / T)
+        assert augment.rt60(h, sr=SR) == pytest.approx(T, rel=0.01)
+
+
+@pytest.mark.parametrize("target", [0.2, 0.4, 0.8])
+def test_room_impulse_response_has_the_requested_rt60_and_drr(target):
+    rts, drrs = [], []
+    for seed in range(5):
+        h = augment.room_impulse_response(sr=SR, rng=np.random.default_rng(seed), rt60=target, drr_db=0.0)
+        rts.append(augment.rt60(h, sr=SR))
+        drrs.append(10 * np.log10(h[0] ** 2 / np.sum(h[1:] ** 2)))
+    assert np.mean(rts) == pytest.approx(target, rel=0.08), rts      # noise in the tail: a few per cent
+    assert np.allclose(drrs, 0.0, atol=0.1)
+
+
+def test_reverberate_smears_in_time(speechlike):
+    dry = speechlike
+    wet = augment.reverberate(dry, sr=SR, rng=np.random.default_rng(0), rt60=0.8, drr_db=-3)
+    assert wet.shape == dry.shape and wet.dtype == np.float32
+    assert np.std(wet) == pytest.approx(np.std(dry), rel=1e-3)          # same RMS
+    gaps = np.repeat(np.random.default_rng(1).random(10) > 0.3, SR // 10) == 0
+    assert np.std(dry[gaps]) == 0 and np.std(wet[gaps]) > 0.05 * np.std(wet)   # the room fills the pauses
+
+
+def test_recording_chain_is_seeded(speechlike):
+    a = augment.recording_chain(speechlike, sr=SR, rng=np.random.default_rng(7))
+    b = augment.recording_chain(speechlike, sr=SR, rng=np.random.default_rng(7))
+    c = augment.recording_chain(speechlike, sr=SR, rng=np.random.default_rng(8))
+    assert np.array_equal(a, b) and not np.array_equal(a, c) and a.shape == speechlike.shape
+    same = augment.recording_chain(speechlike, sr=SR, rng=np.random.default_rng(7), p_reverb=0, p_band=0,
+                                   p_telephone=0, p_noise=0, p_level=0)
+    assert np.array_equal(same, speechlike)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda y: augment.add_noise(y, sr=SR, rng=np.random.default_rng(0), snr_db=np.nan), "snr_db"),
+    (lambda y: augment.add_noise(np.zeros(100, np.float32), sr=SR, rng=np.random.default_rng(0), snr_db=0), "silent"),
+    (lambda y: augment.add_noise(y, sr=SR, rng=0, snr_db=0), "rng=0"),
+    (lambda y: augment.change_level(y, sr=0, rng=np.random.default_rng(0)), "sr=0"),
+    (lambda y: augment.telephone(y, sr=4000, rng=np.random.default_rng(0)), "8000"),
+    (lambda y: augment.band_limit(y, sr=SR, rng=np.random.default_rng(0), low_hz=5000, high_hz=4000), "low_hz"),
+    (lambda y: augment.reverberate(y.astype(np.int16), sr=SR, rng=np.random.default_rng(0)), "floating"),
+    (lambda y: augment.room_impulse_response(sr=SR, rng=np.random.default_rng(0), rt60=-1), "rt60"),
+    (lambda y: augment.rt60(np.zeros(100), sr=SR), "zeros"),
+    (lambda y: augment.recording_chain(y, sr=SR, rng=np.random.default_rng(0), p_noise=2), "p_noise"),
+])
+def test_bad_arguments(speechlike, call, match):
+    with pytest.raises(ParameterError, match=match):
+        call(speechlike)
