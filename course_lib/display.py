@@ -613,3 +613,90 @@ def play(y, *, sr: int, normalize: bool = False, show: bool = True):
     if show and _kernel_shell() is not None:
         player._ipython_display_()
     return player
+
+
+# --------------------------------------------------------------------------- training curves
+
+def _history_columns(history) -> dict:
+    """A training history as ``{column: list}``: from ``train.History``, a list of per-epoch dicts,
+    or a dict of lists."""
+    rows = getattr(history, "epochs", history)
+    if isinstance(rows, dict):
+        return {k: list(v) for k, v in rows.items()}
+    if isinstance(rows, (list, tuple)) and all(isinstance(r, dict) for r in rows):
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        return {k: [r.get(k) for r in rows] for k in keys}
+    raise ParameterError(
+        f"history must be a train.History, a list of per-epoch dicts or a dict of lists, "
+        f"got {type(history).__name__}"
+    )
+
+
+def plot_history(history, *, metrics=None, axes=None, title: str | None = None):
+    """Loss and metric curves of a training run, one panel each, against the epoch (from 1).
+
+    Notebook: 00_welcome.ipynb
+
+    Parameters
+    ----------
+    history : course_lib.train.History, list of dict or dict of list
+        What :func:`course_lib.train.fit` returns, or columns such as
+        ``train_loss``, ``valid_loss``, ``train_accuracy``, ``valid_accuracy``.
+    metrics : list of str, optional
+        Metric names to plot besides the loss (default: every ``train_<name>``
+        / ``valid_<name>`` column).
+    axes : sequence of matplotlib Axes, optional
+        One per panel (loss first); default: a new figure.
+    title : str, optional
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The loss panel first, then one panel per metric. The best epoch
+        (``history.best_epoch``) is marked with a dotted line.
+    """
+    cols = _history_columns(history)
+    skip = {"lr", "grad_norm", "time"}
+    names = []
+    for key in cols:
+        for prefix in ("train_", "valid_"):
+            if key.startswith(prefix) and key[len(prefix):] not in skip:
+                names.append(key[len(prefix):])
+    names = list(dict.fromkeys(names))
+    if metrics is None:
+        metrics = [n for n in names if n != "loss"]
+    else:
+        unknown = [m for m in metrics if m not in names]
+        if unknown:
+            raise ParameterError(f"metrics {unknown} are not in the history; it has {names}")
+    panels = (["loss"] if "loss" in names else []) + list(metrics)
+    if not panels:
+        raise ParameterError(f"the history has no loss or metric columns (train_* / valid_*): {list(cols)}")
+    n = len(next(iter(cols.values())))
+    epochs = np.asarray(cols["epoch"]) + 1 if "epoch" in cols else np.arange(1, n + 1)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3), layout="constrained",
+                               squeeze=False)
+        axes = list(axes[0])
+    elif len(axes) != len(panels):
+        raise ParameterError(f"got {len(axes)} axes for {len(panels)} panels ({panels})")
+    best = getattr(history, "best_epoch", None)
+    for ax, name in zip(axes, panels):
+        for split, style in (("train", "-"), ("valid", "--")):
+            key = f"{split}_{name}"
+            if key in cols and any(v is not None for v in cols[key]):
+                values = np.array([np.nan if v is None else v for v in cols[key]], dtype=float)
+                ax.plot(epochs, values, style, marker="o", markersize=3, label=f"{split} {name}")
+        if best is not None:
+            ax.axvline(best + 1, color="0.6", linestyle=":", linewidth=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        legend(ax)
+    if title:
+        axes[0].figure.suptitle(title)
+    return list(axes)
+
+
+__all__.append("plot_history")
