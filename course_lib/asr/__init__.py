@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 
-_SUBMODULES = ("text", "ctc", "lm")
+_SUBMODULES = ("text", "ctc", "lm", "models")
 
 __all__ = list(_SUBMODULES)
 
