@@ -104,3 +104,26 @@ def test_import_course_lib_is_light_and_fast():
 def test_submodules_load_lazily(name):
     code = f"import sys, course_lib; assert 'course_lib.{name}' not in sys.modules; course_lib.{name}; assert 'course_lib.{name}' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_environment_yml_is_what_conda_would_read():
+    """The conda route cannot run here (no conda channel is reachable; see README "Conda"):
+    check what conda would read. It parses as YAML with a name and conda-forge; the conda
+    part is only python 3.11 and pip; the pip part is what conda hands to pip: every line a
+    valid requirement or a constraint file that exists next to environment.yml."""
+    import yaml
+    from packaging.requirements import Requirement
+
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert env["name"] == "speech-audio-course" and env["channels"] == ["conda-forge"]
+    conda_deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    assert sorted(conda_deps) == ["pip", "python=3.11"], conda_deps
+    (pip_section,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    options = [line for line in pip_section if line.startswith("-")]
+    assert options == ["-c constraints.txt"], options
+    # conda writes the pip section to a file in environment.yml's folder, so the path is relative to it
+    assert (REPO / "environment.yml").parent.joinpath("constraints.txt").is_file()
+    for line in pip_section:
+        if not line.startswith("-"):
+            req = Requirement(line)
+            assert len(req.specifier) == 1 and next(iter(req.specifier)).operator == "==", line
