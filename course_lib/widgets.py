@@ -37,7 +37,7 @@ from .validation import check_positive, check_positive_int, check_sr, valid_audi
 __all__ = [
     "use_static", "apparent_frequency", "AliasingCurves", "aliasing_curves", "plot_aliasing",
     "aliasing_demo", "QuantizationCurves", "quantization_curves", "plot_quantization",
-    "quantization_demo",
+    "quantization_demo", "slider_demo",
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -280,20 +280,11 @@ def aliasing_demo(*, sr: int = 1000, f: float | None = None, f_max: float | None
         return _finish_static(fig, show)
 
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    def _draw(f):
-        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
-        plot_aliasing(f, sr=sr, ax=ax)
-        plt.show()
 
     slider = widgets.FloatSlider(value=f, min=0.0, max=f_max, step=sr / 200,
                                  description="f (Hz)", continuous_update=False,
                                  readout_format=".0f", layout=widgets.Layout(width="600px"))
-    demo = widgets.interactive(_draw, f=slider)
-    if show:
-        _show(demo)
-    return demo
+    return _interactive(lambda freq, ax: plot_aliasing(freq, sr=sr, ax=ax), slider, name="f", show=show)
 
 
 # --------------------------------------------------------------------------- quantisation
@@ -380,16 +371,94 @@ def quantization_demo(*, y=None, sr: int = 48000, bits: int = 4, static: bool | 
         return _finish_static(fig, show)
 
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    def _draw(bits):
-        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
-        plot_quantization(y, sr=sr, bits=bits, ax=ax)
-        plt.show()
 
     slider = widgets.IntSlider(value=min(bits, 16), min=1, max=16, description="bits",
                                continuous_update=False)
-    demo = widgets.interactive(_draw, bits=slider)
+    return _interactive(lambda b, ax: plot_quantization(y, sr=sr, bits=b, ax=ax), slider,
+                        name="bits", show=show)
+
+
+# --------------------------------------------------------------------------- any setting
+
+def slider_demo(draw, *, options, value=None, name: str = "value", static: bool | None = None,
+                static_values=None, title: str = "", figsize=(8, 3), show: bool = True):
+    """A slider over ``options`` that redraws ``draw(value, ax)``; a static grid without a frontend.
+
+    Notebook: 02_spectral_analysis.ipynb
+
+    The generic form of :func:`aliasing_demo` / :func:`quantization_demo`
+    for a notebook's own picture: the notebook writes ``draw`` once and gets
+    the slider in JupyterLab and a static figure in CI, in a script or
+    without ipywidgets (see :func:`use_static`), instead of calling
+    ``ipywidgets.interact`` itself.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(value, ax)`` draws one setting on a matplotlib Axes.
+    options : sequence
+        The slider's settings, in order (an ``ipywidgets.SelectionSlider``).
+    value : one of ``options`` or None
+        The slider's start (default: the middle option).
+    name : str
+        The slider's label (e.g. ``"n_fft"``).
+    static : bool or None
+        See :func:`use_static`.
+    static_values : sequence or None
+        Settings drawn in the static grid: default the first, middle and
+        last option; ``()`` draws nothing (when a figure above already
+        compares settings) and prints where to look.
+    title : str
+        Title of the static grid.
+    figsize : (float, float)
+        Size of the figure the slider redraws.
+    show : bool
+        Display the demo (see :func:`aliasing_demo`).
+
+    Returns
+    -------
+    ipywidgets.interactive, matplotlib.figure.Figure or None
+        The slider widget, the static figure, or None for ``static_values=()``.
+    """
+    if not callable(draw):
+        raise ParameterError(f"draw={draw!r} must be a function draw(value, ax)")
+    options = list(options)
+    if not options:
+        raise ParameterError("options is empty; give the slider at least one setting")
+    value = options[len(options) // 2] if value is None else value
+    if value not in options:
+        raise ParameterError(f"value={value!r} must be one of options={options}")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ParameterError(f"name={name!r} must be a Python identifier (the slider's label)")
+    if use_static(static):
+        values = [options[0], options[len(options) // 2], options[-1]] if static_values is None \
+            else list(static_values)
+        values = list(dict.fromkeys(values))  # a one-option slider: one row, not three
+        if not values:
+            if show:
+                print(f"(static view: the figure above shows several {name} settings; "
+                      "run in JupyterLab for the slider)")
+            return None
+        return _finish_static(_static_grid(values, draw, title=title or name), show)
+
+    import ipywidgets as widgets
+
+    slider = widgets.SelectionSlider(options=options, value=value, description=name,
+                                     continuous_update=False)
+    return _interactive(draw, slider, name=name, figsize=figsize, show=show)
+
+
+def _interactive(draw, slider, *, name: str, figsize=(8, 3), show: bool = True):
+    """``ipywidgets.interactive`` that draws ``draw(value, ax)`` on a fresh figure per move."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def _redraw(**setting):
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        draw(setting[name], ax)
+        plt.show()
+
+    demo = widgets.interactive(_redraw, **{name: slider})
     if show:
         _show(demo)
     return demo

@@ -16,7 +16,10 @@ Conventions (librosa's and ``course_lib``'s):
   is the frequency ``k * sr / n_fft`` Hz;
 - a filterbank has shape ``(n_mels, 1 + n_fft // 2)``, so ``M = fb @ S`` is the
   mel spectrogram ``(n_mels, n_frames)``;
-- feature matrices (MFCCs) have shape ``(n_coefficients, n_frames)``.
+- feature matrices (MFCCs) have shape ``(n_coefficients, n_frames)``;
+- the mel scale is Slaney's unless ``htk=True`` is passed, the default of
+  ``librosa`` and of ``course_lib.features`` (so your functions and theirs
+  agree when called the same way).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ _MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP  # = 15 mel
 _LOGSTEP = np.log(6.4) / 27.0  # natural log: 27 mel per factor 6.4 in Hz
 
 
-def hz_to_mel(f, *, htk=True):
+def hz_to_mel(f, *, htk=False):
     """Convert frequencies in Hz to mels.
 
     - ``htk=True`` (HTK's formula): ``mel = 2595 * log10(1 + f / 700)``.
@@ -66,7 +69,7 @@ def hz_to_mel(f, *, htk=True):
     raise NotImplementedError()
 
 
-def mel_to_hz(m, *, htk=True):
+def mel_to_hz(m, *, htk=False):
     """Convert mels back to Hz: the inverse of :func:`hz_to_mel`.
 
     - ``htk=True``: ``f = 700 * (10 ** (m / 2595) - 1)``.

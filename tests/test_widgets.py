@@ -135,3 +135,43 @@ def test_quantization_demo_static_and_widget():
     demo.children[0].value = 5
     assert demo.kwargs == {"bits": 5}
     assert "32 levels" in plt.gcf().axes[0].get_title()
+
+
+# --------------------------------------------------------------------------- any setting
+
+def _draw_line(value, ax):
+    ax.plot([0, 1], [0, value])
+    ax.set_title(f"value {value}")
+
+
+def test_slider_demo_static_grid_defaults_to_first_middle_last():
+    fig = widgets.slider_demo(_draw_line, options=[64, 128, 256, 512, 1024], name="n_fft", static=True)
+    assert [ax.get_title() for ax in fig.axes] == ["value 64", "value 256", "value 1024"]
+    fig = widgets.slider_demo(_draw_line, options=[1, 2], static=True, static_values=[2])
+    assert [ax.get_title() for ax in fig.axes] == ["value 2"]
+
+
+def test_slider_demo_static_without_a_grid_points_to_the_figure_above(capsys):
+    assert widgets.slider_demo(_draw_line, options=[1, 2, 3], name="n_fft", static=True, static_values=()) is None
+    assert "figure above shows several n_fft settings" in capsys.readouterr().out
+    assert plt.get_fignums() == []
+
+
+def test_slider_demo_widget_builds_and_redraws():
+    seen = []
+    demo = widgets.slider_demo(lambda v, ax: seen.append(v), options=[64, 512, 4096], name="n_fft",
+                               static=False, show=False)
+    slider = demo.children[0]
+    assert slider.description == "n_fft" and slider.value == 512 and list(slider.options) == [64, 512, 4096]
+    slider.value = 4096
+    assert demo.kwargs == {"n_fft": 4096} and seen[-1] == 4096
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(draw=None, options=[1]), "draw=None"), (dict(options=[]), "options is empty"),
+    (dict(options=[1, 2], value=3), "value=3"), (dict(options=[1], name="n fft"), "name='n fft'"),
+])
+def test_slider_demo_bad_arguments(kwargs, match):
+    kwargs = {"draw": _draw_line, **kwargs}
+    with pytest.raises(ParameterError, match=match):
+        widgets.slider_demo(static=True, **kwargs)
