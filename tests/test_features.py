@@ -8,29 +8,25 @@ crossing 0) also get an absolute tolerance tied to the array's scale,
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import librosa
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib import features
 from course_lib.errors import ParameterError
 
-RTOL = {np.float32: 1e-4, np.float64: 1e-5}
-# Deterministic in CI (no flaky reds for learners); COURSE_HYPOTHESIS_EXAMPLES=500 explores
-# fresh random cases each run (what a maintainer does after touching the module).
-_EXAMPLES = os.environ.get("COURSE_HYPOTHESIS_EXAMPLES")
-FAST = settings(max_examples=int(_EXAMPLES or 30), deadline=None, derandomize=_EXAMPLES is None,
-                suppress_health_check=[HealthCheck.too_slow])
+# Shared settings (tests/conftest.py): the contract tolerance comes from the ``contract_rtol``
+# fixture; property tests run the "quick" hypothesis profile (deterministic, 30 examples,
+# COURSE_HYPOTHESIS_EXAMPLES=500 explores).
+QUICK = settings.get_profile("quick")
 
 
-def assert_equal_scaled(got, expected, dtype):
-    rtol = RTOL[dtype]
+def assert_equal_scaled(got, expected, rtol):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
@@ -105,14 +101,14 @@ def test_time_features_bad_input(y, match):
 
 
 @given(spectral_case(), st.booleans())
-@FAST
-def test_rms_and_zcr_equal_librosa(case, center):
+@QUICK
+def test_rms_and_zcr_equal_librosa(contract_rtol, case, center):
     y = _make_signal(case)
     kw = dict(frame_length=case["n_fft"], hop_length=case["hop_length"], center=center)
     expected = librosa.feature.rms(y=y, dtype=case["dtype"], **kw)
     got = features.rms(y, **kw)
     assert got.dtype == case["dtype"]
-    np.testing.assert_allclose(got, expected, rtol=RTOL[case["dtype"]])
+    np.testing.assert_allclose(got, expected, rtol=contract_rtol(case["dtype"]))
     # ZCR is a count: exactly equal (thresholding is the same comparison).
     np.testing.assert_array_equal(features.zero_crossing_rate(y, **kw),
                                   librosa.feature.zero_crossing_rate(y, **kw))
@@ -127,11 +123,11 @@ def test_zero_crossing_rate_threshold_and_known_answer():
 # --------------------------------------------------------------------------- spectral shape
 
 @given(spectral_case())
-@FAST
-def test_spectral_shape_features_equal_librosa(case):
+@QUICK
+def test_spectral_shape_features_equal_librosa(contract_rtol, case):
     y = _make_signal(case)
     kw = dict(sr=case["sr"], n_fft=case["n_fft"], hop_length=case["hop_length"])
-    rtol = RTOL[case["dtype"]]
+    rtol = contract_rtol(case["dtype"])
     nyquist = case["sr"] / 2
     for name in ["spectral_centroid", "spectral_bandwidth"]:
         got = getattr(features, name)(y, **kw)
@@ -204,7 +200,7 @@ def test_silent_frames_give_zero_centroid_and_rolloff():
 # --------------------------------------------------------------------------- mel scale
 
 @given(f=st.lists(st.floats(0, 30000), min_size=1, max_size=20), htk=st.booleans())
-@FAST
+@QUICK
 def test_mel_conversions_equal_librosa_and_invert(f, htk):
     f = np.array(f)
     m = features.hz_to_mel(f, htk=htk)
@@ -218,8 +214,8 @@ def test_mel_conversions_equal_librosa_and_invert(f, htk):
        n_mels=st.integers(1, 80), fmin=st.floats(0, 400), fmax_frac=st.floats(0.3, 1.0),
        htk=st.booleans(), norm=st.sampled_from(["slaney", None, 1, 2, np.inf]),
        dtype=st.sampled_from([np.float32, np.float64]))
-@FAST
-def test_mel_filterbank_equals_librosa(sr, n_fft, n_mels, fmin, fmax_frac, htk, norm, dtype):
+@QUICK
+def test_mel_filterbank_equals_librosa(contract_rtol, sr, n_fft, n_mels, fmin, fmax_frac, htk, norm, dtype):
     kw = dict(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=max(fmin + 1, fmax_frac * sr / 2),
               htk=htk, norm=norm, dtype=dtype)
     with warnings.catch_warnings(record=True) as ours:
@@ -230,7 +226,7 @@ def test_mel_filterbank_equals_librosa(sr, n_fft, n_mels, fmin, fmax_frac, htk, 
         expected = librosa.filters.mel(**kw)
     assert got.dtype == expected.dtype
     # librosa builds in float32 by default; weights near 0 at triangle feet: atol on the scale.
-    assert_equal_scaled(got, expected, dtype)
+    assert_equal_scaled(got, expected, contract_rtol(dtype))
     assert (len(ours) > 0) == (len(theirs) > 0)  # same empty-filter warning decision
 
 
@@ -267,8 +263,8 @@ def test_mel_filterbank_warnings_and_errors():
 
 @given(case=spectral_case(), n_mels=st.integers(13, 64), power=st.sampled_from([1.0, 2.0]),
        htk=st.booleans())
-@FAST
-def test_melspectrogram_and_mfcc_equal_librosa(case, n_mels, power, htk):
+@QUICK
+def test_melspectrogram_and_mfcc_equal_librosa(contract_rtol, case, n_mels, power, htk):
     y = _make_signal(case)
     kw = dict(sr=case["sr"], n_fft=case["n_fft"], hop_length=case["hop_length"],
               n_mels=n_mels, htk=htk)
@@ -278,18 +274,18 @@ def test_melspectrogram_and_mfcc_equal_librosa(case, n_mels, power, htk):
         got = features.melspectrogram(y, power=power, **kw)
         expected = librosa.feature.melspectrogram(y=y, power=power, **kw)
         assert got.dtype == expected.dtype
-        assert_equal_scaled(got, expected, dtype)
+        assert_equal_scaled(got, expected, contract_rtol(dtype))
         lifter = case["seed"] % 3 * 11
         got = features.mfcc(y, n_mfcc=13, lifter=lifter, **kw)
         expected = librosa.feature.mfcc(y=y, n_mfcc=13, lifter=lifter, **kw)
-        assert_equal_scaled(got, expected, dtype)
+        assert_equal_scaled(got, expected, contract_rtol(dtype))
         # S= path: a given log-power mel spectrogram skips the front end
         S_db = librosa.power_to_db(librosa.feature.melspectrogram(y=y, **kw))
         assert_equal_scaled(features.mfcc(S=S_db, sr=case["sr"], n_mfcc=13),
-                            librosa.feature.mfcc(S=S_db, n_mfcc=13), dtype)
+                            librosa.feature.mfcc(S=S_db, n_mfcc=13), contract_rtol(dtype))
         P = np.abs(librosa.stft(y, n_fft=case["n_fft"], hop_length=case["hop_length"])) ** 2
         assert_equal_scaled(features.melspectrogram(S=P, **kw),
-                            librosa.feature.melspectrogram(S=P, **kw), dtype)
+                            librosa.feature.melspectrogram(S=P, **kw), contract_rtol(dtype))
 
 
 def test_mfcc_of_a_flat_spectrum_is_only_c0():
@@ -355,11 +351,11 @@ def test_torchaudio_agrees_under_librosa_settings(dtype):
 
 @given(seed=st.integers(0, 2**32 - 1), n_frames=st.integers(9, 60), width=st.sampled_from([3, 5, 9]),
        order=st.sampled_from([1, 2]), dtype=st.sampled_from([np.float32, np.float64]))
-@FAST
-def test_delta_equals_librosa(seed, n_frames, width, order, dtype):
+@QUICK
+def test_delta_equals_librosa(contract_rtol, seed, n_frames, width, order, dtype):
     x = np.random.default_rng(seed).standard_normal((13, n_frames)).astype(dtype)
     assert_equal_scaled(features.delta(x, width=width, order=order),
-                        librosa.feature.delta(x, width=width, order=order), dtype)
+                        librosa.feature.delta(x, width=width, order=order), contract_rtol(dtype))
 
 
 def test_delta_is_the_regression_formula_inside():
@@ -386,7 +382,7 @@ def test_delta_bad_parameters(kwargs, match):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("lead", [(), (2,)])
-def test_mfcc_deltas_equal_the_notebook_stack_of_librosa(dtype, lead):
+def test_mfcc_deltas_equal_the_notebook_stack_of_librosa(contract_rtol, dtype, lead):
     # notebook 03, section 5: concatenate MFCC, delta, delta-delta along the coefficient axis
     y = np.random.default_rng(3).standard_normal(lead + (8000,)).astype(dtype)
     kw = dict(sr=16000, n_mfcc=13, n_fft=512, hop_length=160, n_mels=40)
@@ -398,8 +394,9 @@ def test_mfcc_deltas_equal_the_notebook_stack_of_librosa(dtype, lead):
     # the delta rows are differences of MFCCs ~ 100 in size: compare on the MFCC scale
     for block in range(3):
         rows = slice(13 * block, 13 * (block + 1))
-        np.testing.assert_allclose(got[..., rows, :], expected[..., rows, :], rtol=RTOL[dtype],
-                                   atol=RTOL[dtype] * np.abs(C).max())
+        rtol = contract_rtol(dtype)
+        np.testing.assert_allclose(got[..., rows, :], expected[..., rows, :], rtol=rtol,
+                                   atol=rtol * np.abs(C).max())
 
 
 def test_mfcc_deltas_passes_options_and_refuses_too_few_frames():
@@ -428,7 +425,7 @@ def _cmvn_formula(x, axis):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cmvn_equals_the_notebook_formula_and_sklearn(dtype):
+def test_cmvn_equals_the_notebook_formula_and_sklearn(contract_rtol, dtype):
     import sklearn.preprocessing  # installed with hmmlearn
 
     rng = np.random.default_rng(1)
@@ -436,9 +433,10 @@ def test_cmvn_equals_the_notebook_formula_and_sklearn(dtype):
     x = x.astype(dtype)
     got = features.cmvn(x)
     assert got.dtype == dtype
-    np.testing.assert_allclose(got, _cmvn_formula(x.astype(np.float64), -1), rtol=RTOL[dtype], atol=RTOL[dtype])
+    rtol = contract_rtol(dtype)
+    np.testing.assert_allclose(got, _cmvn_formula(x.astype(np.float64), -1), rtol=rtol, atol=rtol)
     np.testing.assert_allclose(got, sklearn.preprocessing.scale(x.astype(np.float64), axis=1),
-                               rtol=RTOL[dtype], atol=RTOL[dtype])
+                               rtol=rtol, atol=rtol)
     # a (time, feature) sequence normalises along axis 0: same numbers, transposed
     np.testing.assert_allclose(features.cmvn(features.to_sequence(x), axis=0), got.T, rtol=1e-6, atol=1e-6)
 

@@ -10,25 +10,22 @@ same precision, expressed relative to the largest value a bin could take.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import librosa
 import numpy as np
 import pytest
 import scipy.signal
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib import spectral
 from course_lib.errors import ParameterError
 
-RTOL = {np.float32: 1e-4, np.float64: 1e-5}
-# Deterministic in CI (no flaky reds for learners); COURSE_HYPOTHESIS_EXAMPLES=500 explores
-# fresh random cases each run (what a maintainer does after touching the module).
-_EXAMPLES = os.environ.get("COURSE_HYPOTHESIS_EXAMPLES")
-FAST = settings(max_examples=int(_EXAMPLES or 40), deadline=None, derandomize=_EXAMPLES is None,
-                suppress_health_check=[HealthCheck.too_slow])
+# Shared settings (tests/conftest.py): the contract tolerance comes from the ``contract_rtol``
+# fixture; property tests run the "quick" hypothesis profile (deterministic, 30 examples,
+# COURSE_HYPOTHESIS_EXAMPLES=500 explores).
+QUICK = settings.get_profile("quick")
 
 
 def _signal(rng, shape, dtype):
@@ -92,7 +89,7 @@ def test_periodic_hann_overlap_adds_to_constant():
 
 @given(n=st.integers(1, 500), frame_length=st.integers(1, 100), hop=st.integers(1, 50),
        lead=st.sampled_from([(), (3,)]))
-@FAST
+@QUICK
 def test_frame_equals_librosa_and_is_a_view(n, frame_length, hop, lead):
     y = np.arange(np.prod(lead, dtype=int) * n, dtype=float).reshape(*lead, n)
     if n < frame_length:
@@ -116,8 +113,8 @@ def test_pad_center_and_fft_frequencies():
 # --------------------------------------------------------------------------- STFT
 
 @given(stft_args())
-@FAST
-def test_stft_equals_librosa(args):
+@QUICK
+def test_stft_equals_librosa(contract_rtol, args):
     rng = np.random.default_rng(args["seed"])
     y = _signal(rng, args["lead"] + (args["n"],), args["dtype"])
     kw = args["kw"]
@@ -137,7 +134,7 @@ def test_stft_equals_librosa(args):
             expected = librosa.stft(y, **kw)
     assert got.shape == expected.shape
     assert got.dtype == expected.dtype
-    rtol = RTOL[args["dtype"]]
+    rtol = contract_rtol(args["dtype"])
     scale = kw["win_length"]  # |bin| <= sum |w y| <= win_length * max|y| ~ win_length * 4
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
 
@@ -171,7 +168,7 @@ def test_stft_of_a_bin_centred_sine_is_a_spike():
 
 
 @given(n_fft=st.integers(1, 300), seed=st.integers(0, 2**32 - 1))
-@FAST
+@QUICK
 def test_parseval(n_fft, seed):
     # One frame, rectangular window: sum |x|^2 = (1/N) sum_k |X_k|^2 over all N bins;
     # the rfft half counts every bin except DC (and Nyquist for even N) twice.
@@ -187,8 +184,8 @@ def test_parseval(n_fft, seed):
 # --------------------------------------------------------------------------- ISTFT
 
 @given(stft_args(), st.sampled_from([None, 0, -7, 13]))
-@FAST
-def test_istft_equals_librosa(args, extra):
+@QUICK
+def test_istft_equals_librosa(contract_rtol, args, extra):
     kw = dict(args["kw"])
     kw.pop("pad_mode")
     if kw["hop_length"] > kw["win_length"]:  # leave gaps: both give zeros there, still equal
@@ -203,7 +200,7 @@ def test_istft_equals_librosa(args, extra):
     expected = librosa.istft(D, length=length, **kw)
     got = spectral.istft(D, length=length, **kw)
     assert got.shape == expected.shape and got.dtype == expected.dtype
-    rtol = RTOL[args["dtype"]]
+    rtol = contract_rtol(args["dtype"])
     # Where the summed squared window is tiny, both divide rounding noise by it.
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * 10)
 
@@ -229,11 +226,11 @@ def test_istft_round_trip(n_fft, hop, window, center):
 @given(seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from([np.float32, np.float64]),
        ref=st.sampled_from([1.0, 0.5, np.max, np.median]), amin=st.sampled_from([1e-10, 1e-5]),
        top_db=st.sampled_from([None, 80.0, 20.0]))
-@FAST
-def test_db_conversions_equal_librosa(seed, dtype, ref, amin, top_db):
+@QUICK
+def test_db_conversions_equal_librosa(contract_rtol, seed, dtype, ref, amin, top_db):
     S = np.random.default_rng(seed).exponential(size=(20, 30)).astype(dtype) ** 4
     S[0, :5] = 0.0  # exercise amin
-    rtol = RTOL[dtype]
+    rtol = contract_rtol(dtype)
     # dB values cross 0, so relative error alone is meaningless there: atol = rtol * 100 dB.
     np.testing.assert_allclose(spectral.power_to_db(S, ref=ref, amin=amin, top_db=top_db),
                                librosa.power_to_db(S, ref=ref, amin=amin, top_db=top_db),
