@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .audio import check_sr, valid_audio
 from .errors import ParameterError
+from .validation import check_positive_int, check_sr, valid_audio
 
 __all__ = [
     "waveform", "spectrogram", "spectrum", "magnitude_spectrum", "Spectrum",
@@ -370,8 +370,7 @@ def spectrogram(S_db, *, sr: int, hop_length: int, ax=None, y_axis: str = "linea
             "S_db is complex: pass dB values, e.g. spectral.amplitude_to_db(np.abs(D))"
         )
     sr = check_sr(sr)
-    if isinstance(hop_length, bool) or not isinstance(hop_length, (int, np.integer)) or hop_length <= 0:
-        raise ParameterError(f"hop_length={hop_length!r} must be a positive integer (samples)")
+    hop_length = check_positive_int(hop_length, "hop_length")
     if y_axis not in _Y_AXES:
         raise ParameterError(f"y_axis={y_axis!r} must be one of {_Y_AXES}")
     nyquist = sr / 2
