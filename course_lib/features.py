@@ -39,7 +39,7 @@ import scipy.fft
 
 from .errors import ParameterError
 from .spectral import fft_frequencies, frame, power_to_db, stft, stft_frames
-from .validation import check_finite, check_positive_int, check_signal, check_sr
+from .validation import check_finite, check_positive_int, check_shape, check_signal, check_sr
 
 __all__ = [
     "time_features", "rms", "zero_crossing_rate",
@@ -220,8 +220,7 @@ def _magnitude(y, S, *, n_fft, hop_length, win_length, window, center, pad_mode,
         S = np.asarray(S)
         if np.iscomplexobj(S) or not np.issubdtype(S.dtype, np.floating):
             raise ParameterError(f"S must be a real floating-point spectrogram, got dtype={S.dtype}")
-        if S.ndim < 2:
-            raise ParameterError(f"S must have shape (..., n_freq, n_frames), got shape={S.shape}")
+        check_shape(S, (..., "n_freq", "n_frames"), name="S")
         if np.any(S < 0):
             raise ParameterError("S must be non-negative (a magnitude or power spectrogram)")
         check_finite(S, name="S")
@@ -572,10 +571,8 @@ def melspectrogram(y: np.ndarray | None = None, *, sr: int, S: np.ndarray | None
     S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)] or None
         A spectrogram already raised to ``power``.
     n_fft : int > 0 or None
-        FFT length. ``None``: 2048 for a signal ``y``, or ``2 * (n_freq - 1)``
-        from ``S``'s rows (librosa's rule). A given ``n_fft`` must match
-        ``S``'s rows (``1 + n_fft // 2``), else :class:`ParameterError`:
-        it is never silently replaced (an odd ``n_fft`` has other frequencies).
+        As :func:`spectral_centroid`: 2048 for ``y``, taken from ``S``'s rows,
+        and an error (not a silent replacement) when a given one does not fit ``S``.
     hop_length, win_length, window, center, pad_mode
         As :func:`~course_lib.spectral.stft`.
     power : float > 0
@@ -719,8 +716,7 @@ def delta(x: np.ndarray, *, width: int = 9, order: int = 1, axis: int = -1,
     data = np.atleast_1d(np.asarray(x))
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 3 or width % 2 != 1:
         raise ParameterError(f"width={width!r} must be an odd integer >= 3")
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order <= 0:
-        raise ParameterError(f"order={order!r} must be a positive integer")
+    order = check_positive_int(order, "order")
     if mode == "interp" and width > data.shape[axis]:
         raise ParameterError(
             f"width={width} must not exceed the number of frames x.shape[axis]={data.shape[axis]} "
@@ -808,11 +804,7 @@ def to_sequence(F: np.ndarray) -> np.ndarray:
     >>> to_sequence(np.zeros((39, 120))).shape
     (120, 39)
     """
-    if not isinstance(F, np.ndarray) or F.ndim < 2:
-        raise ParameterError(
-            f"F must be a feature matrix of shape (..., n_features, n_frames), got "
-            f"{type(F).__name__} with shape {getattr(F, 'shape', None)}"
-        )
+    F = check_shape(F, (..., "n_features", "n_frames"), name="F")
     return np.ascontiguousarray(np.swapaxes(F, -1, -2))      # (..., n_frames, n_features)
 
 
