@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "errors", "config", "audio", "data", "spectral", "features", "display",
-    "widgets", "metrics", "grading", "asr",
+    "widgets", "metrics", "grading", "asr", "train", "batching", "pretrained",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]
