@@ -22,8 +22,15 @@ PIN_HASH := $(shell { $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pypro
 SRC_HASH := $(shell echo "$(PIN_HASH) $(CURDIR)" | sha256sum | cut -c1-16)
 DEPS_STAMP := $(VENV)/.course-deps-$(PIN_HASH)
 SRC_STAMP := $(VENV)/.course-src-$(SRC_HASH)
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+# pip's full output goes here; the terminal only shows what is happening.
+SETUP_LOG := $(VENV)/setup.log
+SETUP_FAILED = { echo "Setup failed. The last lines of the log:"; tail -n 25 $(SETUP_LOG); echo "Full log: $(SETUP_LOG)"; exit 1; }
+# JupyterLab refuses to run as root unless told; containers, cloud notebooks and
+# classroom VMs often run as root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab test test-lib test-notebooks stubs kernel-user freeze bench corpus clean distclean
+.PHONY: help setup lab test test-lib test-notebooks book stubs kernel-user freeze bench corpus clean distclean
 
 help:
 	@echo "make lab        build the environment if needed and open JupyterLab"
@@ -31,6 +38,7 @@ help:
 	@echo "make setup      only build the environment ($(VENV))"
 	@echo "make test-lib   library and exercise tests only"
 	@echo "make test-notebooks   run every notebook with nbval (fast mode)"
+	@echo "make book       the course website: every notebook run (fast mode) to HTML in build/book/"
 	@echo "make stubs      regenerate exercises/ from solutions/"
 	@echo "make kernel-user  register the course kernel for other Jupyter installs (VS Code...)"
 	@echo "make bench      speed comparisons against the reference libraries"
@@ -38,28 +46,41 @@ help:
 	@echo "make freeze     rewrite constraints.txt from the current environment (maintainers)"
 	@echo "make clean / distclean   remove caches / also the environment"
 
-setup: $(SRC_STAMP)
+setup: $(SRC_STAMP) $(LAB_SETTINGS)
 
 $(DEPS_STAMP):
 	@if [ -z "$(PYTHON)" ]; then echo "No python3.11 found: install Python 3.11 with venv (e.g. apt install python3.11-venv)"; exit 1; fi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course is pinned for Python 3.11; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
-	@test -x $(PY) || { echo "Creating the environment in $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet --constraint constraints.txt -e '.[test]'
+	@if [ -x $(PY) ]; then echo "Updating the course environment in $(VENV) to the changed pins ..."; else \
+		echo "Building the course environment in $(VENV): about 3.2 GB to download, 6.2 GB on disk"; \
+		echo "(mostly PyTorch and its CUDA libraries); 3 to 20 minutes, depending on your connection."; fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "  installing pip, setuptools, wheel ..."
+	@$(PY) -m pip install --upgrade pip setuptools wheel > $(SETUP_LOG) 2>&1 || $(SETUP_FAILED)
+	@echo "  installing the pinned packages (numpy, torch, librosa, jupyterlab, ...) ..."
+	@$(PY) -m pip install --constraint constraints.txt -e '.[test]' >> $(SETUP_LOG) 2>&1 || $(SETUP_FAILED)
 	@rm -f $(VENV)/.course-deps-* $(VENV)/.course-src-*
 	@touch $@
 
 $(SRC_STAMP): $(DEPS_STAMP)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (Speech & Audio course)" >/dev/null
+	@$(PY) -m pip install --no-deps --no-build-isolation -e . >> $(SETUP_LOG) 2>&1 || $(SETUP_FAILED)
+	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (Speech & Audio course)" >> $(SETUP_LOG) 2>&1 || $(SETUP_FAILED)
 	@rm -f $(VENV)/.course-src-*
 	@touch $@
-	@echo "Environment ready in $(VENV)"
+	@echo "Environment ready in $(VENV). Next: make lab (open the course) or make test (check everything)."
+
+# JupyterLab settings for the course environment (no "Jupyter news?" pop-up on
+# every first screen). A file target of its own, so environments built before
+# it existed (CI's cached one) get it without a rebuild.
+$(LAB_SETTINGS): tools/lab_overrides.json | $(SRC_STAMP)
+	@mkdir -p $(dir $@)
+	@cp tools/lab_overrides.json $@
 
 lab: setup
+	@$(if $(ALLOW_ROOT),echo "Running as root (a container or VM?): starting JupyterLab with --allow-root.")
 	@# the environment's bin/ first on PATH, so `!course check ex01` works in every notebook
 	PATH="$(abspath $(VENV))/bin:$$PATH" COURSE_IMPL=$${COURSE_IMPL:-exercises} \
-		$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
+		$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 # Everything CI runs. COURSE_FAST=1 picks each notebook's small configuration;
 # COURSE_IMPL=solutions makes notebooks call the reference exercise answers.
@@ -74,6 +95,11 @@ test-lib: setup
 test-notebooks: setup
 	COURSE_FAST=1 COURSE_IMPL=solutions MPLBACKEND=Agg $(PY) -m pytest notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=120 -p no:cacheprovider $(PYTEST_ARGS)
+
+# The course website: every notebook executed in fast mode, rendered with nbconvert, with
+# an index and previous/next links (tools/build_book.py says why nbconvert).
+book: setup
+	$(PY) tools/build_book.py --out build/book
 
 stubs: setup
 	$(PY) -m course_lib.grading.cli stubs
