@@ -12,8 +12,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "errors", "config", "audio", "data", "spectral", "features", "display",
-    "widgets", "metrics", "grading", "asr", "train", "batching", "pretrained",
+    "errors", "validation", "config", "audio", "dsp", "data", "spectral", "features", "display",
+    "widgets", "tryit", "metrics", "grading", "asr", "train", "batching", "pretrained",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]
