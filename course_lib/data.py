@@ -11,6 +11,9 @@ transcript, speaker, split, duration, sample rate and sha256.
   engines (16 kHz), with where the speech starts and ends;
 - :func:`sentences` — 1248 short sentences with transcripts; :func:`tts_sentences`
   — 300 sentences by a single voice (for Tacotron 2);
+- :func:`digit_strings` — 306 connected digit strings (3-7 digits) with transcripts;
+- :func:`multilingual_digits` — the ten digits in six languages, 12 voice variants each;
+- :func:`styled_speech` — six sentences by 12 voices in four *simulated* prosody styles;
 - :func:`chords` / :func:`grooves` / :func:`genres` — rendered music with chord
   labels, beat times and style labels (22.05 kHz);
 - :func:`noise` — white, pink, brown, babble, hum, rain, fan, clicks;
@@ -49,7 +52,8 @@ __all__ = [
     "GENRES", "GROOVE_STYLES", "CHORD_LABELS",
     "ENGINES", "EngineSplit",
     "manifest", "verify", "speakers", "engines", "spoken_words", "sentences", "tts_sentences",
-    "leave_one_engine_out", "chords", "grooves", "genres", "noise", "read_lab", "read_beats",
+    "leave_one_engine_out", "digit_strings", "multilingual_digits", "styled_speech", "LANGUAGES", "STYLES",
+    "chords", "grooves", "genres", "noise", "read_lab", "read_beats",
     "PUBLIC_DATASETS", "cache_dir", "fetch", "fsdd", "real_digits", "speech_commands", "ljspeech", "gtzan",
 ]
 
@@ -62,6 +66,10 @@ WORDS = DIGITS + COMMANDS
 SPLITS = ("train", "valid", "test")
 #: Speech engines of the shipped corpus ("human" marks real recordings, see :func:`real_digits`).
 ENGINES = ("espeak-ng", "flite", "festival")
+#: Languages of :func:`multilingual_digits` (ISO 639-1).
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+#: Simulated speaking styles of :func:`styled_speech`.
+STYLES = ("neutral", "happy", "sad", "angry")
 NOISE_KINDS = ("white", "pink", "brown", "babble", "hum", "rain", "fan", "clicks")
 GENRES = ("classical", "jazz", "rock", "electronic", "latin")
 GROOVE_STYLES = ("rock", "funk", "shuffle", "halftime", "disco", "waltz")
@@ -494,6 +502,73 @@ def tts_sentences(*, split: str | None = None, check: bool = True, data_dir=None
     root = _data_dir(data_dir)
     return [_clip(r, root, check=check) for r in _rows(root)
             if r["kind"] == "tts" and (split is None or r["split"] == split)]
+
+
+def digit_strings(*, split: str | None = None, speaker=None, engine=None, check: bool = True,
+                  data_dir=None) -> list[Clip]:
+    """Connected digit strings (3-7 digits: PINs and phone-number-like groups), 16 kHz.
+
+    306 strings: 3 by each of the 70 training voices, 12 by each valid and test voice;
+    no string occurs twice. Each string was synthesised whole, so digits co-articulate
+    and the engine pauses between groups (where a comma was). ``Clip.label`` is the
+    digits ("5071"), ``Clip.text`` the transcript ("five zero seven one"); speech
+    bounds and room tone as for corpus-v2 words. ``speaker`` / ``engine`` filter as in
+    :func:`spoken_words`.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Examples
+    --------
+    >>> c = digit_strings(split="test")[0]
+    >>> c.text.split()[0] in DIGITS, len(c.label) == len(c.text.split())
+    (True, True)
+    """
+    return _speech("digit_string", _data_dir(data_dir), split=split, speakers=speaker, engine=engine, check=check)
+
+
+def multilingual_digits(*, split: str | None = None, language=None, speaker=None, check: bool = True,
+                        data_dir=None) -> list[Clip]:
+    """The ten digits in six languages (:data:`LANGUAGES`), 12 espeak-ng voice variants each, 16 kHz.
+
+    A variant has the same split in every language (8 train, 2 valid, 2 test), so a
+    language classifier cannot identify the language from the voice. ``Clip.label`` is
+    the digit's English name (the class), ``Clip.text`` the word in the language's own
+    spelling (UTF-8: "fünf", "zéro"), ``Clip.language`` the ISO 639-1 code.
+
+    Notebook: 15_multilingual_speech.ipynb
+
+    Examples
+    --------
+    >>> {c.text for c in multilingual_digits(language="de") if c.label == "five"}
+    {'fünf'}
+    """
+    language = _check_many("language", language, LANGUAGES)
+    return _speech("ml_digit", _data_dir(data_dir), split=split, speakers=speaker, engine=None, check=check,
+                   keep=lambda r: language is None or r["language"] in language)
+
+
+def styled_speech(*, split: str | None = None, style=None, speaker=None, check: bool = True,
+                  data_dir=None) -> list[Clip]:
+    """The same six sentences by 12 voices in four *simulated* styles: neutral, happy, sad, angry.
+
+    Made with espeak-ng's SSML ``<prosody>`` (pitch level, pitch range, rate, volume),
+    so the styles differ the way acted emotions differ in F0, energy and tempo, but
+    they are **not** recorded emotion; RAVDESS or CREMA-D are the corpora to move to
+    (:func:`course_lib.datasets.ravdess`). Levels are relative: all styles of a
+    sentence share the gain that puts its neutral rendition at -23 dBFS.
+    ``Clip.label`` and ``Clip.style`` are the style, ``Clip.text`` the sentence;
+    the voices are word-corpus voices with the same ids and splits (8 / 2 / 2).
+
+    Notebook: 14_emotion_recognition.ipynb
+
+    Examples
+    --------
+    >>> sorted({c.style for c in styled_speech(split="test")})
+    ['angry', 'happy', 'neutral', 'sad']
+    """
+    style = _check_many("style", style, STYLES)
+    return _speech("styled", _data_dir(data_dir), split=split, speakers=speaker, engine=None, check=check,
+                   keep=lambda r: style is None or r["style"] in style)
 
 
 # --------------------------------------------------------------------------- music

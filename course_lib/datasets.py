@@ -12,7 +12,7 @@ network):
 - :func:`fsdd` — Free Spoken Digit Dataset (its official, not speaker-disjoint, split);
 - :func:`real_digits` — the same recordings as the course's *real human* test set:
   ``engine="human"``, speaker-disjoint splits (3 train, 1 valid, 2 test speakers);
-- :func:`speech_commands`, :func:`ljspeech`, :func:`gtzan`, :func:`ravdess`.
+- :func:`speech_commands`, :func:`ljspeech`, :func:`gtzan`; :func:`ravdess` (acted emotions, non-commercial licence).
 
 This module imports only numpy and soundfile (no librosa, no torch).
 """
@@ -31,7 +31,7 @@ import numpy as np
 from .data import DIGITS, SPLITS, Clip, _check_choice
 from .errors import AudioFileError, CourseLibError, ParameterError
 
-__all__ = ["PUBLIC_DATASETS", "cache_dir", "fetch", "fsdd", "real_digits", "REAL_DIGITS_SPLITS", "REAL_DIGITS_ENV",
+__all__ = ["ravdess", "RAVDESS_EMOTIONS", "PUBLIC_DATASETS", "cache_dir", "fetch", "fsdd", "real_digits", "REAL_DIGITS_SPLITS", "REAL_DIGITS_ENV",
            "speech_commands", "ljspeech", "gtzan"]
 
 
@@ -39,11 +39,13 @@ __all__ = ["PUBLIC_DATASETS", "cache_dir", "fetch", "fsdd", "real_digits", "REAL
 
 class _Remote(NamedTuple):
     url: str
-    sha256: str
+    sha256: str        # "" where only the publisher's md5 is known (then md5 is checked)
     archive: str
     folder: str        # what the archive unpacks to, inside the dataset's cache folder
     size: str
     licence: str
+    md5: str = ""
+    flat: bool = False  # the archive has no top folder: unpack into ``folder``
 
 
 #: Public datasets a learner may graduate to (downloaded only on request).
@@ -62,6 +64,10 @@ PUBLIC_DATASETS = {
     "gtzan": _Remote("http://opihi.cs.uvic.ca/sound/genres.tar.gz",
                      "24347e0223d2ba798e0a558c4c172d9d4a19c00bb7963fe055d183dadb4ef2c6",
                      "genres.tar.gz", "genres", "1.2 GB", "research use only (copyrighted excerpts)"),
+    # the publisher's (Zenodo's) md5 of the 208,468,073-byte archive
+    "ravdess": _Remote("https://zenodo.org/records/1188976/files/Audio_Speech_Actors_01-24.zip?download=1", "",
+                       "Audio_Speech_Actors_01-24.zip", "Audio_Speech_Actors_01-24", "208 MB",
+                       "CC BY-NC-SA 4.0 (non-commercial)", md5="bc696df654c87fed845eb13823edef8a", flat=True),
 }
 
 
@@ -80,8 +86,8 @@ def _urlretrieve(url: str, dest: Path) -> None:
             f.write(chunk)
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+def _sha256_file(path: Path, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
@@ -93,7 +99,7 @@ def fetch(name: str, *, download: bool = False, root=None) -> Path:
 
     Parameters
     ----------
-    name : {"fsdd", "speech_commands", "ljspeech", "gtzan"}
+    name : {"fsdd", "speech_commands", "ljspeech", "gtzan", "ravdess"}
     download : bool
         If the dataset is not in the cache, download it (needs the network), check
         its sha256 and unpack it. With False (default) a missing dataset raises
@@ -121,11 +127,13 @@ def fetch(name: str, *, download: bool = False, root=None) -> Path:
         part = archive.with_name(archive.name + ".part")
         _urlretrieve(spec.url, part)
         part.rename(archive)
-    digest = _sha256_file(archive)
-    if digest != spec.sha256:
-        raise CourseLibError(f"{archive} has sha256 {digest}, expected {spec.sha256}: the download is "
+    algorithm, expected = ("sha256", spec.sha256) if spec.sha256 else ("md5", spec.md5)
+    digest = _sha256_file(archive, algorithm)
+    if digest != expected:
+        raise CourseLibError(f"{archive} has {algorithm} {digest}, expected {expected}: the download is "
                              "damaged or the file changed upstream; delete it and try again")
-    extract_to = target if name == "speech_commands" else base    # that archive has no top folder
+    flat = spec.flat or name == "speech_commands"
+    extract_to = target if flat else base                 # a flat archive has no top folder
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
             z.extractall(extract_to)
@@ -364,4 +372,63 @@ def gtzan(*, genre: str | None = None, root=None, download: bool = False, limit:
             out.append(Clip(y, sr, p, label=g, kind="genre"))
             if limit is not None and len(out) >= limit:
                 return out
+    return out
+
+
+#: RAVDESS emotion codes (the third field of a file name)
+RAVDESS_EMOTIONS = {1: "neutral", 2: "calm", 3: "happy", 4: "sad", 5: "angry", 6: "fearful", 7: "disgust",
+                    8: "surprised"}
+_RAVDESS_STATEMENTS = {1: "kids are talking by the door", 2: "dogs are sitting by the door"}
+
+
+def _ravdess_split(actor: int) -> str:
+    """Actor-disjoint: actors 1-16 train, 17-20 valid, 21-24 test (each half male, half female)."""
+    return "train" if actor <= 16 else "valid" if actor <= 20 else "test"
+
+
+def ravdess(*, split: str | None = None, emotion=None, actor=None, root=None, download: bool = False,
+            limit: int | None = None) -> list[Clip]:
+    """RAVDESS audio-only speech: 24 actors, 2 sentences, 8 acted emotions (48 kHz wav).
+
+    File names are ``MM-VV-EE-II-SS-RR-AA.wav``: modality (03 audio-only), vocal channel
+    (01 speech), emotion (:data:`RAVDESS_EMOTIONS`), intensity (01 normal, 02 strong),
+    statement, repetition, actor (odd male, even female), in ``Actor_AA/`` folders. Only
+    audio-only speech files are read. ``Clip.label`` and ``Clip.style`` are the emotion,
+    ``Clip.speaker`` ``"actor_AA"``, ``Clip.text`` the statement, ``Clip.annotations``
+    ``intensity`` / ``repetition`` / ``gender``. Splits are actor-disjoint (1-16 train,
+    17-20 valid, 21-24 test). Licence CC BY-NC-SA 4.0: non-commercial use only.
+
+    These are *recorded* acted emotions; the shipped :func:`course_lib.data.styled_speech`
+    only simulates four of them with a synthesiser's prosody controls.
+
+    Notebook: 14_emotion_recognition.ipynb
+    """
+    _check_choice("split", split, SPLITS)
+    emotions = set(RAVDESS_EMOTIONS.values())
+    wanted = None if emotion is None else ({emotion} if isinstance(emotion, str) else set(emotion))
+    if wanted is not None and wanted - emotions:
+        raise ParameterError(f"emotion has unknown values {sorted(wanted - emotions)}; choose from {sorted(emotions)}")
+    actors = None if actor is None else ({actor} if isinstance(actor, int) else set(actor))
+    if actors is not None and not actors <= set(range(1, 25)):
+        raise ParameterError(f"actor={actor!r}: RAVDESS actors are numbered 1 to 24")
+    base = _resolve("ravdess", root, download)
+    out = []
+    for p in sorted(base.glob("**/*.wav")):
+        try:
+            mod, chan, emo, inten, stmt, rep, act = (int(x) for x in p.stem.split("-"))
+        except ValueError:
+            continue                                   # not a RAVDESS file name
+        if mod != 3 or chan != 1 or emo not in RAVDESS_EMOTIONS:
+            continue
+        s, label = _ravdess_split(act), RAVDESS_EMOTIONS[emo]
+        if (split is not None and s != split) or (wanted is not None and label not in wanted) \
+                or (actors is not None and act not in actors):
+            continue
+        y, sr = _read_public(p)
+        out.append(Clip(y, sr, p, label=label, text=_RAVDESS_STATEMENTS.get(stmt), speaker=f"actor_{act:02d}",
+                        split=s, kind="styled", engine="human", language="en", style=label,
+                        annotations={"intensity": "strong" if inten == 2 else "normal", "repetition": rep,
+                                     "gender": "male" if act % 2 else "female"}))
+        if limit is not None and len(out) >= limit:
+            break
     return out

@@ -74,6 +74,7 @@ def test_verify_passes_on_shipped_corpus():
 
 
 @pytest.mark.parametrize("kind, sr", [("word", 16000), ("sentence", 16000), ("tts", 16000), ("noise", 16000),
+                                      ("digit_string", 16000), ("ml_digit", 16000), ("styled", 16000),
                                       ("chords", 22050), ("groove", 22050), ("genre", 22050)])
 def test_sample_rates(rows, kind, sr):
     assert {r["sample_rate"] for r in rows if r["kind"] == kind} == {sr}
@@ -436,6 +437,9 @@ def test_loading_all_words_is_quick():
     (lambda: data.leave_one_engine_out("human"), "engine='human'"),
     (lambda: data.leave_one_engine_out("flite", kind="tts"), "kind='tts'"),
     (lambda: data.leave_one_engine_out("flite", kind="sentence", words="yes"), "words="),
+    (lambda: data.multilingual_digits(language="klingon"), "klingon"),
+    (lambda: data.styled_speech(style="bored"), "bored"),
+    (lambda: data.digit_strings(split="dev"), "split='dev'"),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ParameterError, match=match):
@@ -525,3 +529,96 @@ def test_undetected_by_checksum_is_still_an_audio_error(small_corpus):
     noise_path.write_bytes(b"RIFF not really")
     with pytest.raises(AudioFileError, match="noise/pink_test.flac"):
         data.noise("pink", split="test", data_dir=root, check=False)
+
+
+# --------------------------------------------------------------------------- corpus v2: new material
+
+def _bounds(c):
+    a = c.annotations
+    return int(a["speech_start"] * c.sr), int(a["speech_end"] * c.sr)
+
+
+def test_digit_strings(rows):
+    ds = [r for r in rows if r["kind"] == "digit_string"]
+    assert len(ds) >= 300
+    word_split = {r["speaker"]: r["split"] for r in rows if r["kind"] == "word"}
+    by_split = collections.defaultdict(set)
+    for r in ds:
+        assert 3 <= len(r["label"]) <= 7 and r["label"].isdigit()
+        assert r["text"] == " ".join(data.DIGITS[int(d)] for d in r["label"])      # transcript = the digits
+        assert word_split[r["speaker"]] == r["split"]                              # same voice, same split
+        by_split[r["split"]].add(r["label"])
+    assert len({r["label"] for r in ds}) == len(ds)                               # no string twice
+    for split in data.SPLITS:
+        assert {d for lab in by_split[split] for d in lab} == set("0123456789"), split
+        assert len(by_split[split]) >= 40
+    assert {r["engine"] for r in ds} == set(data.ENGINES)
+    # speech length grows with the number of digits (about 0.3-0.6 s a digit), silence around it
+    n = np.array([len(r["label"]) for r in ds])
+    speech = np.array([r["speech_end"] - r["speech_start"] for r in ds])
+    assert np.corrcoef(n, speech)[0, 1] > 0.6
+    assert 0.2 < np.median(speech / n) < 0.7
+    assert all(0.05 <= r["speech_start"] <= 0.41 for r in ds)
+
+
+def test_digit_strings_loader_and_pauses():
+    clips = data.digit_strings(split="test")
+    assert len(clips) == 4 * 12 and {c.split for c in clips} == {"test"}
+    assert {c.speaker for c in clips} == set(data.speakers(split="test"))
+    assert all(c.kind == "digit_string" and c.sr == 16000 for c in clips)
+    assert {c.engine for c in data.digit_strings(engine="festival", check=False)} == {"festival"}
+
+
+def test_multilingual_digits(rows):
+    ml = [r for r in rows if r["kind"] == "ml_digit"]
+    assert {r["language"] for r in ml} == set(data.LANGUAGES)
+    for lang in data.LANGUAGES:
+        mine = [r for r in ml if r["language"] == lang]
+        spk = {r["speaker"] for r in mine}
+        assert len(spk) >= 8
+        for split in data.SPLITS:
+            assert {r["label"] for r in mine if r["split"] == split} == set(data.DIGITS), (lang, split)
+        assert len({r["text"] for r in mine}) == 10
+    # a voice variant has one split in every language (speaker-disjoint, and timbre says nothing of language)
+    variant_split = collections.defaultdict(set)
+    for r in ml:
+        variant_split[r["speaker"].rsplit("_", 1)[1]].add(r["split"])
+    assert all(len(v) == 1 for v in variant_split.values())
+    texts = {(r["language"], r["label"]): r["text"] for r in ml}
+    assert texts["de", "five"] == "fünf" and texts["fr", "zero"] == "zéro" and texts["nl", "one"] == "een"
+    c = data.multilingual_digits(language="fr", split="test")
+    assert len(c) == 2 * 10 and {x.language for x in c} == {"fr"}
+
+
+def _f0_median(y, sr):
+    librosa = pytest.importorskip("librosa")
+    f0, voiced, _ = librosa.pyin(y.astype(np.float64), fmin=60, fmax=600, sr=sr, frame_length=1024)
+    return float(np.nanmedian(f0[voiced])), float(np.nanstd(f0[voiced]))
+
+
+def test_styled_speech_differs_the_way_its_styles_say(rows):
+    """Across voices: happy and angry have higher F0 than neutral, sad lower and slower,
+    angry louder, sad quieter (measured on the audio, not read from the manifest)."""
+    st = [r for r in rows if r["kind"] == "styled"]
+    voices = {r["speaker"] for r in st}
+    assert len(voices) >= 12 and {r["style"] for r in st} == set(data.STYLES)
+    assert len({r["text"] for r in st}) == 6
+    for split in data.SPLITS:
+        assert {r["style"] for r in st if r["split"] == split} == set(data.STYLES)
+    word_split = {r["speaker"]: r["split"] for r in rows if r["kind"] == "word"}
+    assert all(word_split[r["speaker"]] == r["split"] for r in st)
+    clips = data.styled_speech(split="test")
+    assert len(clips) == 2 * 4 * 6
+    m = collections.defaultdict(list)
+    for c in clips:
+        if c.text != clips[0].text:          # one sentence per voice keeps pYIN quick
+            continue
+        s, e = _bounds(c)
+        f0, _ = _f0_median(c.audio, c.sr)
+        rms = 20 * np.log10(np.sqrt(np.mean(c.audio[s:e].astype(np.float64) ** 2)))
+        m[c.style].append((f0, rms, (e - s) / c.sr))
+    mean = {k: np.mean(v, axis=0) for k, v in m.items()}
+    assert mean["happy"][0] > 1.1 * mean["neutral"][0] and mean["angry"][0] > 1.05 * mean["neutral"][0]
+    assert mean["sad"][0] < 0.95 * mean["neutral"][0]
+    assert mean["angry"][1] > mean["neutral"][1] + 2 and mean["sad"][1] < mean["neutral"][1] - 2
+    assert mean["sad"][2] > 1.15 * mean["neutral"][2] and mean["angry"][2] < mean["neutral"][2]

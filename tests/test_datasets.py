@@ -188,3 +188,64 @@ def test_real_digits_absent_says_how_to_get_it(tmp_path, monkeypatch):
 def test_real_digits_bad_arguments(fake_fsdd, kwargs, match):
     with pytest.raises(ParameterError, match=match):
         datasets.real_digits(root=fake_fsdd, **kwargs)
+
+
+# --------------------------------------------------------------------------- RAVDESS (generated fixture)
+
+def _ravdess_tree(root: Path) -> Path:
+    """Audio-only speech files of actors 1, 18 and 22 (one per split), plus files to skip."""
+    for actor in (1, 18, 22):
+        d = root / f"Actor_{actor:02d}"
+        d.mkdir(parents=True)
+        for emo, inten in ((1, 1), (3, 2), (5, 1)):
+            name = f"03-01-{emo:02d}-{inten:02d}-02-01-{actor:02d}.wav"
+            sf.write(str(d / name), _tone(emo, 0, sr=48000), 48000, subtype="PCM_16")
+        sf.write(str(d / f"03-02-03-01-01-01-{actor:02d}.wav"), _tone(0, 0), 8000)   # song: skipped
+        sf.write(str(d / f"01-01-03-01-01-01-{actor:02d}.wav"), _tone(0, 0), 8000)   # full AV: skipped
+    (root / "Actor_01" / "notes.wav").write_bytes(b"not RAVDESS")
+    return root
+
+
+def test_ravdess_fixture(tmp_path):
+    root = _ravdess_tree(tmp_path / "ravdess")
+    clips = datasets.ravdess(root=root)
+    assert len(clips) == 9
+    assert {(c.speaker, c.split) for c in clips} == {("actor_01", "train"), ("actor_18", "valid"),
+                                                     ("actor_22", "test")}
+    happy = datasets.ravdess(root=root, emotion="happy", actor=22)
+    assert len(happy) == 1
+    h = happy[0]
+    assert (h.label, h.style, h.engine, h.sr, h.text) == ("happy", "happy", "human", 48000,
+                                                          "dogs are sitting by the door")
+    assert h.annotations == {"intensity": "strong", "repetition": 1, "gender": "female"}
+    assert [c.label for c in datasets.ravdess(root=root, split="valid")] == ["neutral", "happy", "angry"]
+    assert data.ravdess is datasets.ravdess
+
+
+@pytest.mark.parametrize("kwargs, match", [({"emotion": "bored"}, "bored"), ({"actor": 25}, "actor=25"),
+                                           ({"split": "dev"}, "split='dev'")])
+def test_ravdess_bad_arguments(tmp_path, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        datasets.ravdess(root=_ravdess_tree(tmp_path / "r"), **kwargs)
+
+
+def test_fetch_checks_the_publishers_md5_for_ravdess(tmp_path, monkeypatch):
+    """RAVDESS has only the publisher's md5: fetch checks it, and unpacks the flat zip into its folder."""
+    import zipfile
+
+    src = _ravdess_tree(tmp_path / "src")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for p in sorted(src.rglob("*.wav")):
+            z.write(p, p.relative_to(src).as_posix())
+    blob = buf.getvalue()
+    monkeypatch.setattr(datasets, "_urlretrieve", lambda url, dest: Path(dest).write_bytes(blob))
+    spec = datasets.PUBLIC_DATASETS["ravdess"]
+    cache = tmp_path / "cache"
+    with pytest.raises(CourseLibError, match="md5"):
+        datasets.fetch("ravdess", download=True, root=cache)          # the real md5 is not our blob's
+    (cache / "ravdess" / spec.archive).unlink()
+    monkeypatch.setitem(datasets.PUBLIC_DATASETS, "ravdess", spec._replace(md5=hashlib.md5(blob).hexdigest()))
+    folder = datasets.fetch("ravdess", download=True, root=cache)
+    assert folder == cache / "ravdess" / spec.folder and (folder / "Actor_22").is_dir()
+    assert len(datasets.ravdess(root=folder)) == 9

@@ -44,6 +44,29 @@ with peaks at most -1 dBFS; music is normalised to -20 dBFS RMS, peaks at most -
   column, lower case, no punctuation. Corpus v2's sentences also use the words *goat
   sheep pen(s) coat(s) brown office oven lucy omar*, which no valid or test sentence
   has, and no text is in two splits. Vocabulary: {{VOCAB}}.
+- **digit_string** — `digits/<speaker>/<speaker>_<nn>.flac`: **connected digits**, 306
+  strings of 3-7 digits (PINs, and phone-number-like groups such as 3+4 or 2+2+2): 3 by
+  each training voice, 12 by each valid and test voice, no string twice. Each string is
+  synthesised whole (co-articulation; the engine pauses between groups, where a comma was
+  in its input), with silence and room tone as for corpus-v2 words. `label` is the digits
+  (`5071`), `text` the transcript (`five zero seven one`).
+- **ml_digit** — `languages/<lang>/<speaker>/<digit>.flac`: the ten digits in **six
+  languages** (en, de, fr, es, it, nl; espeak-ng's voices for them), by 12 voice variants
+  each (8 train, 2 valid, 2 test; a variant has the same split in every language, so
+  timbre says nothing about the language), one take, silence and room tone as above.
+  `label` is the digit's English name, `text` the word in the language's own spelling
+  (UTF-8, e.g. *fünf*, *zéro*, *vijf*), `language` the ISO 639-1 code.
+- **styled** — `prosody/<speaker>/<style>_<nn>.flac`: the same 6 sentences by 12 espeak-ng
+  voices of the word corpus (same ids and splits: 8 / 2 / 2) in four styles, *neutral,
+  happy, sad, angry*, made with espeak-ng's SSML `<prosody>` pitch, range, rate and volume
+  (happy: +30 % pitch, +70 % range, +10 % rate, +20 % volume; sad: -20 %, -60 %, -25 %,
+  -45 %; angry: +15 %, +40 %, +20 %, +80 %), the directions in which acted emotions differ
+  from neutral speech in F0, F0 range, tempo and energy (Banse & Scherer 1996; Juslin &
+  Laukka 2003). **These are simulated prosody, not recorded emotion**: a model that
+  separates them has learnt pitch, tempo and loudness, not emotion. For real acted
+  emotion move to RAVDESS (`course_lib.datasets.ravdess`, CC BY-NC-SA 4.0, downloaded only
+  when asked) or CREMA-D. All styles of a sentence share the gain that puts its neutral
+  rendition at -23 dBFS, so angry stays louder and sad quieter (peaks at most -1 dBFS).
 - **tts** — `tts/slt_<nnnn>.flac`: 300 sentences (other texts from the same grammar) by one
   voice, flite's *slt*, at **16 kHz**, with no jitter: the Tacotron 2 chapter's data. It is
   split by *utterance* (270 train / 15 valid / 15 test; no text in two splits), since it
@@ -109,7 +132,7 @@ groove style and genre appears in every split.
 | column | meaning |
 |---|---|
 | path | relative to `data/` |
-| kind | word, sentence, tts, chords, chord_lab, groove, beats, genre, noise |
+| kind | word, sentence, digit_string, ml_digit, styled, tts, chords, chord_lab, groove, beats, genre, noise |
 | label | the word; the instrument (chords); the style (groove, genre); the noise kind |
 | text | the transcript (sentence, tts); the chord sequence (chords); `meter=N` (grooves) |
 | speaker | speaker id (speech only) |
@@ -119,8 +142,8 @@ groove style and genre appears in every split.
 | tempo | BPM (groove, genre) |
 | annotation | the annotation file of an audio file (chords, groove) |
 | engine | speech engine: espeak-ng, flite, festival |
-| language | language code of speech (en) |
-| style | speaking style (where set) |
+| language | ISO 639-1 code of speech (en; de fr es it nl for ml_digit) |
+| style | speaking style (styled: neutral, happy, sad, angry) |
 | speech_start, speech_end | seconds: where the speech is (first / last 10 ms frame within 40 dB of the loudest) |
 | transform | how a pseudo-speaker was made (`base=...;vtln_warp=...;sox_tempo=...`) |
 | sha256 | checksum of the file's bytes |
@@ -149,6 +172,7 @@ apt-get install -y espeak-ng flite sox fluidsynth fluid-soundfont-gm \\
     festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts          # Debian 12
 python tools/make_corpus.py                      # rewrites data/ (about 10 min on 2 cores)
 python tools/make_corpus.py --part voices        # only corpus v2's training voices
+python tools/make_corpus.py --part digit_strings --part languages --part prosody
 python tools/make_corpus.py --out /tmp/corpus --jobs 1
 ```
 

@@ -250,3 +250,86 @@ def vocabulary() -> list[str]:
     for group in (*LEX_V2[:2], LEX_V2.plurals.values(), *LEX_V2[3:], DIRECTIONS, NUMBERS):
         words.update(group)
     return sorted(words)
+
+
+# --------------------------------------------------------------------------- corpus v2: connected digits
+
+def digit_string(rng) -> tuple[str, str]:
+    """A 3-7 digit string as (label, what the engine is asked to say).
+
+    PINs (3-4 digits) are said in one breath; longer strings are grouped like phone
+    numbers (3+3, 3+4, 2+2+2, ...) with a comma between groups, so the engine pauses
+    there the way people do. The transcript is the digit words (see :func:`digit_words`).
+    """
+    n = int(rng.integers(3, 8))
+    digits = [int(d) for d in rng.integers(0, 10, size=n)]
+    if n <= 4:
+        groups = [n]
+    else:
+        groups = {5: [[2, 3], [3, 2]], 6: [[3, 3], [2, 2, 2]], 7: [[3, 4], [3, 2, 2]]}[n]
+        groups = groups[int(rng.integers(len(groups)))]
+    said, k = [], 0
+    for g in groups:
+        said.append(" ".join(DIGITS[d] for d in digits[k:k + g]))
+        k += g
+    return "".join(str(d) for d in digits), ", ".join(said)
+
+
+def digit_words(label: str) -> str:
+    """'507' -> 'five zero seven'."""
+    return " ".join(DIGITS[int(d)] for d in label)
+
+
+# --------------------------------------------------------------------------- corpus v2: six languages
+
+#: espeak-ng voice and the digits 0-9 in each language's own spelling (UTF-8)
+LANGUAGES = {
+    "en": ("en-gb", DIGITS),
+    "de": ("de", ["null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"]),
+    "fr": ("fr-fr", ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"]),
+    "es": ("es", ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]),
+    "it": ("it", ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"]),
+    "nl": ("nl", ["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"]),
+}
+
+# one set of espeak-ng variants for every language, split as in the English corpus (a
+# variant's timbre is in one split only, and it is the same in every language, so a
+# language classifier cannot lean on timbre)
+ML_VARIANTS = [("m1", "M", 40, 160, "train"), ("f1", "F", 60, 170, "train"), ("m2", "M", 35, 150, "train"),
+               ("f2", "F", 65, 165, "train"), ("m3", "M", 45, 155, "train"), ("f3", "F", 55, 160, "train"),
+               ("m4", "M", 30, 170, "train"), ("f4", "F", 62, 150, "train"),
+               ("linda", "F", 60, 160, "valid"), ("m7", "M", 42, 150, "valid"),
+               ("f5", "F", 62, 155, "test"), ("m8", "M", 40, 170, "test")]
+
+
+def ml_speakers() -> list[Speaker]:
+    return [Speaker(f"espeak_{lang}_{v.lower()}", "espeak-ng", voice, v, g, lang, p, r, split)
+            for lang, (voice, _) in LANGUAGES.items() for v, g, p, r, split in ML_VARIANTS]
+
+
+# --------------------------------------------------------------------------- corpus v2: prosody styles
+
+#: SSML <prosody> settings per style, relative to the voice's own. They follow how acted
+#: emotions differ from neutral speech (Banse & Scherer 1996; Juslin & Laukka 2003):
+#: happy - higher, wider F0, a little faster and louder; sad - lower, flatter F0, slower,
+#: quieter; angry - higher F0, wide range, faster and much louder.
+STYLES = {
+    "neutral": {},
+    "happy": {"pitch": "+30%", "range": "+70%", "rate": "+10%", "volume": "+20%"},
+    "sad": {"pitch": "-20%", "range": "-60%", "rate": "-25%", "volume": "-45%"},
+    "angry": {"pitch": "+15%", "range": "+40%", "rate": "+20%", "volume": "+80%"},
+}
+STYLE_SENTENCES = 6
+
+
+def styled_ssml(text: str, style: str) -> str:
+    attrs = " ".join(f'{k}="{v}"' for k, v in STYLES[style].items())
+    return f"<speak><prosody {attrs}>{text}</prosody></speak>" if attrs else f"<speak>{text}</speak>"
+
+
+def prosody_speakers() -> list[Speaker]:
+    """12 first-corpus espeak-ng voices (same ids and splits as in the word corpus)."""
+    wanted = {"espeak_en-us_m1", "espeak_en-us_f1", "espeak_en-gb_m2", "espeak_en-gb_f2",
+              "espeak_en-gb-scotland_m3", "espeak_en-gb-x-rp_f3", "espeak_en-gb-x-gbclan_m4", "espeak_en-029_f4",
+              "espeak_en-us_linda", "espeak_en-gb-x-rp_m7", "espeak_en-us-nyc_f5", "espeak_en-029_m8"}
+    return [s for s in SPEAKERS if s.id in wanted]

@@ -299,6 +299,85 @@ def job_speaker_v2(args) -> list[dict]:
     return rows
 
 
+DIGIT_STRINGS = {"train": 3, "valid": 12, "test": 12}     # per voice: 70 x 3 + 4 x 12 + 4 x 12 = 306
+
+
+def job_digit_strings(args) -> list[dict]:
+    """Connected digit strings of one voice, synthesised whole (co-articulation, pauses at
+    the commas between groups), with natural silence and room tone like corpus-v2 words."""
+    out_dir, seed, speaker, labels_said = args
+    items = [(f"digits/{speaker.id}/{speaker.id}_{i:02d}.flac", label, said)
+             for i, (label, said) in enumerate(labels_said)]
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = speak_v2(speaker, [(said, item_rng(seed, rel)) for rel, _, said in items], Path(tmp))
+    rows = []
+    for (rel, label, _), y in zip(items, audio):
+        y, start, end = as_recording(y, item_rng(seed, rel + "#room"))
+        write_flac(out_dir / rel, y, SPEECH_SR)
+        rows.append(dict(path=rel, kind="digit_string", label=label, text=ct.digit_words(label),
+                         speaker=speaker.id, split=speaker.split, engine=speaker.engine, language="en",
+                         transform=speaker.transform, speech_start=f"{start:.3f}", speech_end=f"{end:.3f}"))
+    return rows
+
+
+def job_ml_digits(args) -> list[dict]:
+    """The ten digits in one language by one espeak-ng variant (one take each)."""
+    out_dir, seed, speaker = args
+    lang = speaker.accent
+    words = ct.LANGUAGES[lang][1]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d, word in enumerate(words):
+            rel = f"languages/{lang}/{speaker.id}/{ct.DIGITS[d]}.flac"
+            y = normalise(trim_speech(synthesize_raw(speaker, word, item_rng(seed, rel), Path(tmp)), SPEECH_SR))
+            y, start, end = as_recording(y, item_rng(seed, rel + "#room"))
+            write_flac(out_dir / rel, y, SPEECH_SR)
+            rows.append(dict(path=rel, kind="ml_digit", label=ct.DIGITS[d], text=word, speaker=speaker.id,
+                             split=speaker.split, engine="espeak-ng", language=lang,
+                             speech_start=f"{start:.3f}", speech_end=f"{end:.3f}"))
+    return rows
+
+
+def job_prosody(args) -> list[dict]:
+    """The same sentences in four simulated styles by one voice (espeak-ng SSML prosody).
+
+    Levels are kept relative: every style of a sentence gets the gain that brings the
+    *neutral* rendition to -23 dBFS, so angry stays louder and sad quieter (peaks are
+    limited to -1 dBFS)."""
+    out_dir, seed, speaker, texts = args
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "s.wav"
+        for i, text in enumerate(texts):
+            ys = {}
+            for style in ct.STYLES:
+                rel = f"prosody/{speaker.id}/{style}_{i:02d}.flac"
+                rng = item_rng(seed, rel)
+                cmd = ["espeak-ng", "-m", "-v", f"{speaker.voice}+{speaker.variant}",
+                       "-s", str(int(round(speaker.rate * rng.uniform(0.96, 1.04)))),
+                       "-p", str(int(round(np.clip(speaker.pitch + rng.uniform(-3, 3), 0, 99)))),
+                       "-w", str(wav), ct.styled_ssml(text, style)]
+                subprocess.run(cmd, check=True, capture_output=True)
+                y, sr = read_wav(wav)
+                if sr != SPEECH_SR:
+                    y = soxr.resample(y, sr, SPEECH_SR, quality="HQ").astype(np.float32)
+                ys[style] = (rel, trim_speech(y, SPEECH_SR))
+            ref = ys["neutral"][1].astype(np.float64)
+            g = 10 ** (SPEECH_RMS_DBFS / 20) / np.sqrt(np.mean(ref ** 2))
+            for style, (rel, y) in ys.items():
+                y = y * g
+                peak = float(np.max(np.abs(y)))
+                if peak > PEAK_LIMIT:
+                    y = y * (PEAK_LIMIT / peak)
+                y = y.astype(np.float32)
+                start, end = speech_bounds(y, SPEECH_SR)
+                write_flac(out_dir / rel, y, SPEECH_SR)
+                rows.append(dict(path=rel, kind="styled", label=style, style=style, text=text, speaker=speaker.id,
+                                 split=speaker.split, engine="espeak-ng", language="en",
+                                 speech_start=f"{start:.3f}", speech_end=f"{end:.3f}"))
+    return rows
+
+
 def job_tts(args) -> list[dict]:
     """The single-voice TTS subset: no jitter, one consistent voice; split by utterance."""
     out_dir, seed, items = args
@@ -577,11 +656,15 @@ def check_tools() -> None:
 V1_IDS = {spk.id for spk in ct.SPEAKERS}
 V2_IDS = {spk.id for spk in ct.SPEAKERS_V2}
 #: the parts of the corpus that can be regenerated on their own (``--part``)
-PARTS = ("v1", "voices")
+PARTS = ("v1", "voices", "digit_strings", "languages", "prosody")
+_PART_KINDS = {"digit_string": "digit_strings", "ml_digit": "languages", "styled": "prosody"}
+_PART_DIRS = {"digit_strings": "digits", "languages": "languages", "prosody": "prosody"}
 
 
 def part_of(row: dict) -> str:
     """Which part a manifest row belongs to."""
+    if row["kind"] in _PART_KINDS:
+        return _PART_KINDS[row["kind"]]
     if row["kind"] in ("word", "sentence") and row["speaker"] in V2_IDS:
         return "voices"
     return "v1"
@@ -642,7 +725,29 @@ def voices_tasks(out_dir: Path, seed: int) -> list:
     return [(job_speaker_v2, (out_dir, seed, ct.SPEAKERS_V2[i], texts[i * n:(i + 1) * n])) for i in order]
 
 
+def digit_string_tasks(out_dir: Path, seed: int) -> list:
+    voices = [spk for spk in ct.SPEAKERS + ct.SPEAKERS_V2]
+    rng = item_rng(seed, "digit-strings")
+    seen, plan = set(), []
+    for spk in voices:
+        strings = []
+        while len(strings) < DIGIT_STRINGS[spk.split]:
+            label, said = ct.digit_string(rng)
+            if label not in seen:                      # no string in two places (or two splits)
+                seen.add(label)
+                strings.append((label, said))
+        plan.append((job_digit_strings, (out_dir, seed, spk, strings)))
+    return sorted(plan, key=lambda t: t[1][2].engine != "festival")
+
+
+def prosody_texts(seed: int) -> list[str]:
+    return ct.sentences(item_rng(seed, "prosody-sentences"), ct.STYLE_SENTENCES)
+
+
 def clear_part(out_dir: Path, part: str) -> None:
+    if part in _PART_DIRS:
+        shutil.rmtree(out_dir / _PART_DIRS[part], ignore_errors=True)
+        return
     if part == "v1":
         for sub in ("tts", "music", "noise"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
@@ -660,7 +765,7 @@ def annotate(out_dir: Path, rows: list[dict]) -> None:
     for r in rows:
         if r["kind"] not in ("word", "sentence", "tts"):
             continue
-        r["engine"] = r.get("engine") or engines[r["speaker"]]
+        r["engine"] = r.get("engine") or engines[r["speaker"]]  # (the v2 parts set their own)
         r["language"] = r.get("language") or "en"
         if not r.get("speech_start"):
             y, sr = read_wav(out_dir / r["path"])
@@ -680,6 +785,12 @@ def build(out_dir: Path, *, seed: int = 0, jobs: int = 2, parts=PARTS) -> list[d
         tasks += v1_tasks(out_dir, seed)
     if "voices" in parts:
         tasks += voices_tasks(out_dir, seed)
+    if "digit_strings" in parts:
+        tasks += digit_string_tasks(out_dir, seed)
+    if "languages" in parts:
+        tasks += [(job_ml_digits, (out_dir, seed, spk)) for spk in ct.ml_speakers()]
+    if "prosody" in parts:
+        tasks += [(job_prosody, (out_dir, seed, spk, prosody_texts(seed))) for spk in ct.prosody_speakers()]
 
     rows = []
     if jobs <= 1:
