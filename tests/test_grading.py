@@ -51,9 +51,65 @@ EXPECTED = {
     "segfault": ("crash", False),
     "forge_results": ("crash", False),
     "copy_neighbour": ("fail", False),  # only succeeds while another tree exists: see the control
+    # The attacks of issue #10 (numbered as there); each answers correctly only if its attack worked,
+    # and each was seen getting full marks, escaping or stopping the class with the grader before it.
+    "read_bytearray": ("fail", False),     # 1: bytearray path to solutions/
+    "read_dir_fd": ("fail", False),        # 1: dir_fd=/proc/self + "root/<course>/solutions/..."
+    "read_native": ("fail", False),        # 1: libsndfile reads the solution as RAW audio
+    "write_bytearray": ("fail", False),    # 2: writes into the course folder, /tmp, sqlite3 outside
+    "spawn_native": ("fail", False),       # 3: _posixsubprocess.fork_exec(setsid), cffi system()
+    "kill_grader": ("fail", False),        # 4: pidfd_send_signal(SIGKILL) to the grader
+    "kill_classmates": ("fail", False),    # 4: scans /proc and kills the other runs
+    "fifo_result": ("crash", False),       # 5: FIFOs where results used to be read; exits early
+    "surrogate_message": ("fail", False),  # 5: lone surrogates in messages, a non-UTF-8 byte in output
+    "deep_tree": ("not_attempted", False),  # 5: a 1 500-deep folder chain for the cleanup
+    "ftruncate_flood": ("fail", False),    # 7: 30 MiB printed while truncating fd 1 (a pipe: EINVAL)
+    "disk_filler": ("fail", False),        # 7: 300 MiB in $TMPDIR and /tmp
+    "raise_everywhere": ("fail", False),   # 7: ValueError for everything (16 / 65 per check)
+    "return_input": ("fail", False),       # 7: returns the input (3 / 30 per check)
+    "return_zero": ("fail", False),        # returns 0 (2 / 30 per check)
 }
+# Made at test time in a copy of the class (links and odd names are not committed):
+SPECIAL = {
+    "symlink_folder": ("invalid", False),  # 6: a link in place of a student folder (to `honest`)
+    "symlink_passwd": ("invalid", False),  # 6: ex01_digital_audio.py -> /etc/passwd
+    '=HYPERLINK("evil.invalid","x")': ("fail", None),  # 7: formula injection (a `partial` copy)
+    os.fsdecode(b"caf\xe9"): ("fail", None),  # 5: a non-UTF-8 folder name (a `partial` copy)
+}
+EVERYONE = {**EXPECTED, **SPECIAL}
 CANARIES = [Path("/tmp/course_grading_escape_canary.txt"), Path("/tmp/course_grading_escape_shell.txt"),
-            Path("/tmp/course_grading_escape_dir"), REPO / "course_grading_escape_canary.txt"]
+            Path("/tmp/course_grading_escape_dir"), Path("/tmp/course_grading_escape_spawn.txt"),
+            REPO / "course_grading_escape_canary.txt", REPO / "course_grading_escape.sqlite"]
+
+
+def _escaped_processes() -> list:
+    """Processes started by a submission that outlived its run (their command line has a marker)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"course_grading_escape_marker" in f.read():
+                        found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+def _class_copy(dest: Path, students=None) -> Path:
+    """The fixture class (or some of its students) plus the links and odd names of SPECIAL."""
+    dest.mkdir(parents=True)
+    for p in CLASS.iterdir():
+        if p.is_dir() and (students is None or p.name in students):
+            shutil.copytree(p, dest / p.name, ignore=shutil.ignore_patterns("__pycache__"))
+    if students is None:
+        os.symlink(CLASS / "honest", dest / "symlink_folder")
+        (dest / "symlink_passwd").mkdir()
+        os.symlink("/etc/passwd", dest / "symlink_passwd" / f"{EX01}.py")
+        for name in list(SPECIAL)[2:]:
+            (dest / name).mkdir()
+            shutil.copy(CLASS / "partial" / f"{EX01}.py", dest / name / f"{EX01}.py")
+    return dest
 
 
 def _remove_canaries():
@@ -68,49 +124,66 @@ def _digest(folder: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts:
-            h.update(str(p.relative_to(folder)).encode())
+            h.update(os.fsencode(p.relative_to(folder)))
             h.update(p.read_bytes())
     return h.hexdigest()
+
+
+def _scratch_folders() -> set:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("course-grading-*"))
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade the fixture class once: (exit code, rows by student, feedback folder)."""
+    from course_lib.grading.grade import csv_cell
+
     _remove_canaries()
-    before = _digest(REPO / "solutions") + _digest(CLASS)
+    subs = _class_copy(tmp_path_factory.mktemp("class") / "class")
+    before = _digest(REPO / "solutions") + _digest(CLASS) + _digest(subs)
+    scratch_before = _scratch_folders()
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
-    rc = main(["grade", str(CLASS), "--out", str(out), "--timeout", "5", "--memory", "1G",
-               "--no-progress"])
-    with open(out, newline="") as f:
+    rc = main(["grade", str(subs), "--out", str(out), "--timeout", "5", "--memory", "1G",
+               "--no-progress", "--jobs", "2"])
+    left = _escaped_processes()
+    with open(out, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames
         rows = list(reader)
-    after = _digest(REPO / "solutions") + _digest(CLASS)
-    return {"rc": rc, "header": header, "rows": {r["student"]: r for r in rows},
+    after = _digest(REPO / "solutions") + _digest(CLASS) + _digest(subs)
+    cells = {csv_cell(name): name for name in EVERYONE}
+    return {"rc": rc, "header": header, "rows": {cells.get(r["student"], r["student"]): r for r in rows},
             "order": [r["student"] for r in rows], "feedback": out.parent / "feedback",
-            "unchanged": before == after}
+            "unchanged": before == after, "processes_left": left,
+            "scratch_left": _scratch_folders() - scratch_before,
+            "summary": out.with_name("grades.summary.txt").read_text()}
 
 
 # --------------------------------------------------------------------------- course grade
 
 def test_grade_exits_zero_and_writes_one_sorted_row_per_student(graded):
     assert graded["rc"] == 0
-    assert graded["order"] == sorted(p.name for p in CLASS.iterdir() if p.is_dir())
-    assert set(graded["rows"]) == set(EXPECTED), "a fixture student has no expectation"
+    assert graded["order"] == sorted(graded["order"])
+    assert set(graded["rows"]) == set(EVERYONE), "a fixture student has no expectation or no row"
 
 
 def test_csv_header(graded):
     header = graded["header"]
     assert header[:3] == ["student", "total", "max_total"]
-    exercises = sorted(p.stem.split("_")[1] for p in (REPO / "tests" / "exercises").glob("test_ex*.py"))
-    assert header[3:] == [f"{ex}_{col}" for ex in exercises for col in ("points", "status")]
+    from course_lib.grading.registry import exercises
+
+    shorts = [ex.short for ex in exercises(REPO).values() if ex.checks is not None]
+    assert header[3:] == [f"{ex}_{col}" for ex in shorts for col in ("points", "status")]
 
 
-@pytest.mark.parametrize("student", sorted(EXPECTED))
+@pytest.mark.parametrize("student", sorted(EVERYONE))
 def test_each_student_gets_the_right_status_and_credit(graded, student):
     row = graded["rows"][student]
-    status, full = EXPECTED[student]
-    assert row["ex01_status"] == status, graded["feedback"].joinpath(f"{student}.md").read_text()[:3000]
+    status, full = EVERYONE[student]
+    feedback = graded["feedback"] / f"{student}.md"
+    assert row["ex01_status"] == status, feedback.read_text(errors="replace")[:3000]
     points = int(row["ex01_points"])
     if full is True:
         assert points == len(EX01_CHECKS)
@@ -118,7 +191,7 @@ def test_each_student_gets_the_right_status_and_credit(graded, student):
         assert points == 0
     # other exercises were not submitted
     others = [k for k in row if k.endswith("_status") and k != "ex01_status"]
-    assert all(row[k] == "missing" for k in others)
+    assert all(row[k] == ("invalid" if student == "symlink_folder" else "missing") for k in others)
     assert int(row["total"]) == sum(int(v) for k, v in row.items() if k.endswith("_points"))
 
 
@@ -159,11 +232,32 @@ def test_nothing_escaped_the_sandbox(graded):
     assert graded["unchanged"], "solutions/ or the submissions changed while grading"
     leaked = [str(c) for c in CANARIES if c.exists()]
     assert not leaked, f"a submission wrote outside its tree: {leaked}"
+    assert not graded["processes_left"], f"processes started by a submission still run: {graded['processes_left']}"
+    assert not graded["scratch_left"], f"scratch folders left behind: {graded['scratch_left']}"
+
+
+def test_summary_records_the_isolation(graded):
+    from course_lib.grading.sandbox import choose_isolation
+
+    assert f"Isolation: {choose_isolation()}" in graded["summary"]
+    assert "Scoring: each function" in graded["summary"]
+
+
+def test_hostile_names_and_links_in_csv_and_feedback(graded):
+    fb = graded["feedback"]
+    formula = '=HYPERLINK("evil.invalid","x")'
+    assert "'" + formula in graded["order"], "a formula student name must be escaped in the CSV"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in graded["order"])
+    assert "caf\\udce9" in graded["order"]  # undecodable byte shown, not crashing the writer
+    assert "root:" not in (fb / "symlink_passwd.md").read_text()
+    assert "symbolic link" in (fb / "symlink_folder.md").read_text()
+    surrogate = (fb / "surrogate_message.md").read_text(encoding="utf-8")
+    assert "\\ud800 lone surrogate" in surrogate
 
 
 def test_feedback_files(graded):
     fb = graded["feedback"]
-    assert sorted(p.stem for p in fb.glob("*.md")) == sorted(EXPECTED)
+    assert sorted(p.stem for p in fb.glob("*.md")) == sorted(EVERYONE)
     honest = (fb / "honest.md").read_text()
     assert honest.count("- [passed]") == len(EX01_CHECKS) and "[failed]" not in honest
     partial = (fb / "partial.md").read_text()
@@ -260,6 +354,18 @@ def test_extra_tests_are_scored_and_stay_hidden(tmp_path):
         for d, _, files in os.walk("."):
             print(d, files)
         print(dict(os.environ))
+        # issue #10 attack 1: the --extra-tests folder from the grader's command line
+        pids = ["self", str(os.getppid())]
+        try:
+            pids += [p for p in os.listdir(os.open(bytearray(b"/proc"), 0)) if p.isdigit()]
+        except BaseException as exc:
+            print("refused listing /proc", repr(exc)[:80])
+        for pid in pids:
+            try:
+                fd = os.open(bytearray(f"/proc/{pid}/cmdline".encode()), os.O_RDONLY)
+                print("cmdline", pid, os.read(fd, 10000).replace(b"\\0", b" "))
+            except BaseException as exc:
+                print("refused", pid, repr(exc)[:80])
         def quantize(y, *, bits):
             raise NotImplementedError()
     '''))
@@ -277,9 +383,14 @@ def test_extra_tests_are_scored_and_stay_hidden(tmp_path):
         ]
     '''))
     out = tmp_path / "out" / "g.csv"
-    rc = main(["grade", str(subs), "--out", str(out), "--extra-tests", str(extra), "--timeout", "10",
-               "--no-progress"])
-    assert rc == 0
+    # a separate process, so that the extra folder is on the grader's command line, as in real use
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "course_lib.grading.cli", "grade", str(subs), "--out", str(out),
+                           "--extra-tests", str(extra), "--timeout", "10", "--no-progress"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
     rows = {r["student"]: r for r in csv.DictReader(open(out))}
     n = len(EX01_CHECKS)
     assert rows["honest"]["ex01_points"] == str(n + 2)
@@ -292,6 +403,8 @@ def test_extra_tests_are_scored_and_stay_hidden(tmp_path):
     assert "test_ex01_hidden" not in snoop_fb and "solutions" not in snoop_fb
     assert "test_ex01.py" in snoop_fb  # the public checks are there (sanity check of the snoop)
     assert "'HOME': '" in snoop_fb and str(REPO) not in snoop_fb
+    assert "cmdline self" in snoop_fb or "refused self" in snoop_fb  # the snoop ran
+    assert str(extra) not in snoop_fb, "the --extra-tests folder leaked into the feedback"
 
 
 @pytest.mark.parametrize("args", [
@@ -611,3 +724,82 @@ def test_registry_refuses_contradicting_files(tmp_path, files, match):
         (root / rel).write_text(text)
     with pytest.raises(RegistryError, match=match):
         exercises(root)
+
+
+# --------------------------------------------------------------------------- the fallbacks
+
+FALLBACK_EXPECTED = {  # student -> ex01 status, all with no credit; honest gets full marks
+    "honest": "ok", "read_bytearray": "fail", "read_dir_fd": "fail", "read_native": "fail",
+    "write_bytearray": "fail", "spawn_native": "fail", "kill_grader": "fail", "fifo_result": "crash",
+}
+
+
+@pytest.mark.parametrize("isolation", ["landlock", "none"])
+def test_fallback_isolation_keeps_the_attacks_out(isolation, tmp_path):
+    """Where bubblewrap is missing: Landlock plus the hardened hook; with neither, only the hook
+    (--unsafe-no-isolation, with its warning). The same attacks earn nothing and escape nowhere."""
+    from course_lib.grading.sandbox import landlock_works
+
+    if isolation == "landlock" and not landlock_works():
+        pytest.skip("this kernel has no Landlock")
+    _remove_canaries()
+    subs = _class_copy(tmp_path / "class", students=set(FALLBACK_EXPECTED))
+    out = tmp_path / "g.csv"
+    extra = ["--unsafe-no-isolation"] if isolation == "none" else []
+    rc = main(["grade", str(subs), "--out", str(out), "--timeout", "10", "--memory", "1G", "--no-progress",
+               "--jobs", "2", "--isolation", isolation, *extra])
+    assert rc == 0
+    left = _escaped_processes()
+    rows = {r["student"]: r for r in csv.DictReader(open(out))}
+    got = {s: rows[s]["ex01_status"] for s in FALLBACK_EXPECTED}
+    assert got == FALLBACK_EXPECTED
+    assert int(rows["honest"]["ex01_points"]) == len(EX01_CHECKS)
+    assert all(int(rows[s]["total"]) == 0 for s in FALLBACK_EXPECTED if s != "honest")
+    assert not [str(c) for c in CANARIES if c.exists()], "a submission wrote outside its tree"
+    assert not left, f"processes started by a submission still run: {left}"
+    assert f"Isolation: {isolation}" in out.with_name("g.summary.txt").read_text()
+
+
+def test_unsafe_mode_needs_the_flag(tmp_path, capsys):
+    rc = main(["grade", str(CLASS), "--out", str(tmp_path / "g.csv"), "--no-progress", "--isolation", "none"])
+    assert rc == 2 and "--unsafe-no-isolation" in capsys.readouterr().err
+
+
+def test_remove_tree_survives_a_deep_chain_and_links(tmp_path):
+    from course_lib.grading.sandbox import remove_tree
+
+    top = tmp_path / "scratch"
+    outside = tmp_path / "keep"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me")
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(1500):  # 150 000 characters of path: far deeper than PATH_MAX and the recursion limit
+        os.mkdir("d" * 100, dir_fd=fd)
+        nxt = os.open("d" * 100, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nxt
+    os.symlink(outside, "link", dir_fd=fd)
+    os.close(fd)
+    os.symlink(outside, top / "link_at_top")
+    with pytest.raises(RecursionError):  # what the grader used before
+        shutil.rmtree(top)
+    assert remove_tree(top) and not top.exists()
+    assert (outside / "precious.txt").read_text() == "keep me"
+
+
+def test_resume_skips_graded_students_unless_regrade(tmp_path):
+    subs = _class_copy(tmp_path / "class", students={"honest", "stub"})
+    out = tmp_path / "g.csv"
+    assert main(["grade", str(subs), "--out", str(out), "--no-progress", "--timeout", "20"]) == 0
+    first = out.read_text()
+    (subs / "stub" / f"{EX01}.py").write_bytes((CLASS / "honest" / f"{EX01}.py").read_bytes())
+    shutil.copytree(CLASS / "partial", subs / "partial")
+    assert main(["grade", str(subs), "--out", str(out), "--no-progress", "--timeout", "20"]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(out))}
+    assert rows["stub"]["ex01_status"] == "not_attempted", "a student already in the CSV was regraded"
+    assert rows["partial"]["ex01_status"] == "fail", "the new student was not graded"
+    assert "kept 2 from the previous run" in out.with_name("g.summary.txt").read_text()
+    assert main(["grade", str(subs), "--out", str(out), "--no-progress", "--timeout", "20", "--regrade"]) == 0
+    rows = {r["student"]: r for r in csv.DictReader(open(out))}
+    assert rows["stub"]["ex01_status"] == "ok" and first != out.read_text()

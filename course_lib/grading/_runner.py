@@ -29,12 +29,16 @@ import traceback
 
 
 def _limits(cfg):
-    """Memory, CPU-time, file-size and core-dump limits (best effort where the OS refuses one)."""
+    """Memory, address-space, CPU-time, file-size and core-dump limits (best effort where the OS
+    refuses one)."""
     try:
         import resource
     except ImportError:  # Windows: only the parent's wall-time limit applies
         return
-    wanted = [("RLIMIT_AS", int(cfg["memory"])), ("RLIMIT_CPU", int(cfg["cpu_seconds"])),
+    # RLIMIT_DATA bounds what the code allocates (heap, anonymous mappings: a 6 GB tensor is refused);
+    # RLIMIT_AS is a looser backstop, because libraries such as CUDA torch map ~3.5 GiB of code.
+    wanted = [("RLIMIT_DATA", int(cfg["memory"])), ("RLIMIT_AS", int(cfg["address_space"])),
+              ("RLIMIT_CPU", int(cfg["cpu_seconds"])),
               ("RLIMIT_FSIZE", int(cfg["max_file_bytes"])), ("RLIMIT_CORE", 0)]
     for name, value in wanted:
         which = getattr(resource, name, None)
@@ -223,6 +227,11 @@ def _make_hook(tree, allow_read):
         elif event in list_events:
             if args:
                 check_read(resolve(args[0] if args[0] is not None else ".", relative_ok=True))
+        elif event == "sqlite3.connect":  # SQLite opens its files in C, without an "open" event
+            db = args[0] if args else None
+            if not (isinstance(db, str) and db == ":memory:"):
+                target = resolve(db) if not (isinstance(db, str) and db.startswith("file:")) else ""
+                check_write(target)
         elif event == "import":
             if args and str(args[0]).split(".")[0] in denied_imports:
                 raise PermissionError(f"sandbox: importing {args[0]} is not allowed while grading")
@@ -303,6 +312,7 @@ def main():
         raise PermissionError("sandbox: signals and new processes are not allowed while grading")
 
     for mod, names in ((sys.modules.get("_posixsubprocess"), ("fork_exec",)),
+                       (sys.modules.get("subprocess"), ("_fork_exec",)),
                        (signal, ("pidfd_send_signal", "pthread_kill", "sigqueue")),
                        (sys.modules.get("_signal"), ("pidfd_send_signal", "pthread_kill", "sigqueue")),
                        (os, ("pidfd_open", "kill", "killpg")), (sys.modules.get("posix"), ("pidfd_open", "kill", "killpg"))):

@@ -16,8 +16,9 @@ machine offers (:func:`choose_isolation`):
 - ``none``: only with ``--unsafe-no-isolation``, with a loud warning.
 
 In every mode: ``python -I -B``, a scrubbed environment, a new session; wall-time
-limit (``timeout``), memory limit (``RLIMIT_AS``), CPU-time backstop and file-size
-limit; an audit hook that refuses paths it cannot resolve, reads outside the tree
+limit (``timeout``), memory limit (``RLIMIT_DATA``: heap and anonymous mappings, with
+``RLIMIT_AS`` a looser backstop), CPU-time backstop and file-size limit; an audit
+hook that refuses paths it cannot resolve, reads outside the tree
 and the installation, writes outside the tree, processes, signals, ``ctypes``
 calls, ``cffi`` and ``_posixsubprocess``. The hook is a second line: it cannot
 confine native code, the kernel can.
@@ -54,7 +55,11 @@ __all__ = ["RunResult", "run_calls", "make_tree", "remove_tree", "choose_isolati
            "ISOLATIONS", "UNSAFE_WARNING", "DEFAULT_TIMEOUT", "DEFAULT_MEMORY", "parse_size"]
 
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY = 2 * 2**30
+DEFAULT_MEMORY = 2 * 2**30  # RLIMIT_DATA: what the code may allocate
+# RLIMIT_AS = memory + this: the CUDA build of torch maps about 3.5 GiB of libraries at import
+# (measured: `import torch` fails under RLIMIT_AS = 3 GiB and passes at 4 GiB; it passes under
+# RLIMIT_DATA = 1 GiB), so address space cannot be the memory limit.
+ADDRESS_SPACE_EXTRA = 6 * 2**30
 MAX_FILE_BYTES = 256 * 2**20
 OUTPUT_KEEP = 4000  # characters of stdout/stderr kept for feedback
 # Printing more than this (stdout + stderr) is flooding the grader: no credit, status crash.
@@ -396,7 +401,8 @@ def run_calls(tree: Path, student_file: Path, calls: list, *, module_name: str,
     allow = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, tree)})
     results = tempfile.TemporaryFile(dir=logdir)  # outside the tree; never reachable by a path
     cfg = {
-        "nonce": nonce, "memory": int(memory), "cpu_seconds": int(timeout) + 5,
+        "nonce": nonce, "memory": int(memory), "address_space": int(memory) + ADDRESS_SPACE_EXTRA,
+        "cpu_seconds": int(timeout) + 5,
         "max_file_bytes": MAX_FILE_BYTES, "allow_read": allow, "isolation": isolation,
         "result_fd": results.fileno(),
     }
