@@ -33,7 +33,7 @@ from .errors import ParameterError
 from .validation import check_positive, check_sr, valid_audio
 
 __all__ = ["room_impulse_response", "rt60", "reverberate", "band_limit", "telephone", "change_level",
-           "add_noise", "recording_chain"]
+           "add_noise", "recording_chain", "spec_augment"]
 
 
 def _check(y, sr, rng):
@@ -337,3 +337,51 @@ def recording_chain(y, *, sr: int, rng: np.random.Generator, noise=None, p_rever
     if rng.random() < p_level:
         out = change_level(out, sr=sr, rng=rng, gain_db=float(rng.uniform(-20.0, 3.0)))
     return out
+
+
+def spec_augment(features, lengths, *, generator, n_freq_masks: int = 2, max_freq: int = 8,
+                 n_time_masks: int = 2, max_time_fraction: float = 0.1):
+    """SpecAugment (Park et al. 2019) on a batch of features: zero random bands and spans.
+
+    Notebook: 05_ctc_asr.ipynb
+
+    Parameters
+    ----------
+    features : torch.Tensor [shape=(batch, time, n_features)]
+        Normalised features (zero is the mean after CMVN, so a mask reads as "nothing here").
+    lengths : torch.Tensor [shape=(batch,)]
+        Valid frames; time masks fall inside them.
+    generator : torch.Generator
+        The only source of randomness (seed it for reproducible training).
+    n_freq_masks, max_freq : int
+        How many frequency masks, each up to ``max_freq`` bands wide.
+    n_time_masks : int
+    max_time_fraction : float
+        Each time mask is up to this fraction of the utterance's length.
+
+    Returns
+    -------
+    torch.Tensor [shape=(batch, time, n_features)]
+        A masked copy (the input is not changed).
+    """
+    import torch
+
+    if features.dim() != 3:
+        raise ParameterError(f"features must be (batch, time, n_features), got shape {tuple(features.shape)}")
+    if not 0.0 <= max_time_fraction <= 1.0:
+        raise ParameterError(f"max_time_fraction={max_time_fraction!r} must be in [0, 1]")
+    B, T, F = features.shape
+    keep = torch.ones(B, T, F, dtype=torch.bool)
+    frames = torch.arange(T)[None, :]
+    bands = torch.arange(F)[None, :]
+    lengths = torch.as_tensor(lengths).cpu()
+    for _ in range(n_freq_masks):
+        width = torch.randint(0, max_freq + 1, (B, 1), generator=generator)
+        start = (torch.rand(B, 1, generator=generator) * (F - width + 1)).long()
+        keep &= ~((bands >= start) & (bands < start + width))[:, None, :]
+    for _ in range(n_time_masks):
+        limit = (lengths.float() * max_time_fraction).long()[:, None]
+        width = (torch.rand(B, 1, generator=generator) * (limit + 1)).long()
+        start = (torch.rand(B, 1, generator=generator) * (lengths[:, None] - width + 1).clamp(min=1)).long()
+        keep &= ~((frames >= start) & (frames < start + width))[:, :, None]
+    return features * keep.to(features.device, features.dtype)

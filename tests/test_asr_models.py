@@ -87,3 +87,27 @@ def test_config_is_validated(bad, match):
 def test_features_must_match_n_mels():
     with pytest.raises(ParameterError, match="n_mels"):
         CTCRecognizer(CTCConfig(**SMALL))(torch.zeros(1, 10, 13), torch.tensor([10]))
+
+
+def test_spec_augment_masks_bands_and_spans_inside_the_utterance():
+    from course_lib.augment import spec_augment
+
+    x = torch.ones(4, 100, 40)
+    lengths = torch.tensor([100, 80, 50, 10])
+    out = spec_augment(x, lengths, generator=torch.Generator().manual_seed(0), n_freq_masks=1, max_freq=8,
+                       n_time_masks=1, max_time_fraction=0.2)
+    assert torch.equal(x, torch.ones(4, 100, 40))                       # input untouched
+    again = spec_augment(x, lengths, generator=torch.Generator().manual_seed(0), n_freq_masks=1,
+                         max_freq=8, n_time_masks=1, max_time_fraction=0.2)
+    assert torch.equal(out, again)                                      # seeded
+    for b in range(4):
+        zero_bands = (out[b] == 0).all(dim=0).nonzero().flatten()       # bands masked at every frame
+        zero_frames = (out[b] == 0).all(dim=1).nonzero().flatten()      # frames masked in every band
+        assert len(zero_bands) <= 8
+        assert len(zero_frames) <= int(lengths[b] * 0.2)
+        assert (zero_frames < lengths[b]).all()                         # never only in the padding
+        if len(zero_bands):                                             # one contiguous band
+            assert int(zero_bands[-1] - zero_bands[0]) + 1 == len(zero_bands)
+    many = spec_augment(torch.ones(64, 100, 40), torch.full((64,), 100),
+                        generator=torch.Generator().manual_seed(1))
+    assert 0.05 < float((many == 0).float().mean()) < 0.5               # masks are drawn, not empty
