@@ -157,9 +157,14 @@ def _epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
 
 
 def is_rank0() -> bool:
-    """True in a single process and on rank 0 of a ``torchrun`` job (who prints and saves)."""
+    """True in a single process and on rank 0 of a ``torchrun`` job (who prints and saves).
+
+    Also after :func:`fit` has closed the process group it opened: then ``RANK`` (set by torchrun) decides.
+    """
     dist = torch.distributed
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _check_int(name, value, *, minimum=1, allow_none=True):
