@@ -196,8 +196,8 @@ def format_freq_axis(ax, *, axis: str = "y", log: bool = False, label: str | Non
     return ax
 
 
-def legend(ax, **legend_kwargs):
-    """Put the legend beside the axes (upper right, outside), where it hides nothing.
+def legend(ax, *, where: str = "right", **legend_kwargs):
+    """Put the legend outside the axes, where it covers neither curves nor tick labels.
 
     Notebook: 01_digital_audio.ipynb
 
@@ -208,19 +208,35 @@ def legend(ax, **legend_kwargs):
     Parameters
     ----------
     ax : matplotlib.axes.Axes
+    where : {"right", "below"}
+        Beside the axes (top right), or under the x axis label in one row
+        (for axes side by side, where a legend beside each would squeeze them).
     **legend_kwargs
-        Passed to ``ax.legend`` (``title``, ``ncols``, ...; ``loc`` and
-        ``bbox_to_anchor`` to place it elsewhere).
+        Passed to ``ax.legend`` (``title``, ``ncols``, ``fontsize``, ...).
 
     Returns
     -------
     matplotlib.legend.Legend
     """
-    legend_kwargs.setdefault("loc", "upper left")
-    legend_kwargs.setdefault("bbox_to_anchor", (1.01, 1.0))
-    legend_kwargs.setdefault("borderaxespad", 0.0)
-    legend_kwargs.setdefault("fontsize", "small")
+    from matplotlib.transforms import ScaledTranslation
+
+    legend_kwargs.setdefault("fontsize", "small" if where == "right" else "x-small")
     legend_kwargs.setdefault("frameon", False)
+    if where == "right":
+        legend_kwargs.setdefault("loc", "upper left")
+        legend_kwargs.setdefault("bbox_to_anchor", (1.01, 1.0))
+        legend_kwargs.setdefault("borderaxespad", 0.0)
+    elif where == "below":
+        handles, _ = ax.get_legend_handles_labels()
+        legend_kwargs.setdefault("loc", "upper center")
+        legend_kwargs.setdefault("ncols", max(1, len(handles)))
+        legend_kwargs.setdefault("borderaxespad", 0.0)
+        # half an inch under the axes: below the tick labels and the x label
+        legend_kwargs.setdefault("bbox_to_anchor", (0.5, 0.0))
+        legend_kwargs.setdefault("bbox_transform",
+                                 ax.transAxes + ScaledTranslation(0.0, -0.5, ax.figure.dpi_scale_trans))
+    else:
+        raise ParameterError(f"where={where!r} must be 'right' or 'below'")
     return ax.legend(**legend_kwargs)
 
 

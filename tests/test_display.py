@@ -305,25 +305,42 @@ def test_linear_frequency_axes_in_hz_and_k():
     assert texts[0] == "0" and texts[-1].endswith("k") and all("e" not in t for t in texts), texts
 
 
-@pytest.mark.parametrize("plot", ["waveform_stereo", "spectrum_label", "aliasing"])
+@pytest.mark.parametrize("plot", ["waveform_stereo", "spectrum_label", "right", "below", "below_side_by_side"])
 def test_legends_cover_neither_data_nor_tick_labels(plot):
-    fig, ax = plt.subplots(figsize=(5, 2.8), layout="constrained")
+    fig, axes = plt.subplots(1, 2 if plot == "below_side_by_side" else 1, figsize=(10 if "side" in plot else 5, 2.8),
+                             layout="constrained", squeeze=False)
+    ax = axes[0, 0]
     if plot == "waveform_stereo":
         display.waveform(np.stack([_sine(), 0.5 * _sine(500.0)]), sr=SR, ax=ax)
     elif plot == "spectrum_label":
         display.spectrum(_sine(), sr=SR, ax=ax, label="a sine")
     else:
-        ax.plot([0, 1], [0, 1], label="a")
-        ax.plot([0, 1], [1, 0], label="b")
-        display.legend(ax)
+        for a in axes[0]:
+            display.waveform(_sine(100.0, seconds=0.02), sr=SR, ax=a, label="signal, 100 Hz")
+            a.plot([0, 0.02], [1, -1], "--", label="what the samples say, 100 Hz")
+            a.plot([0.01], [0], "o", label="samples at 1000 Hz")
+            display.legend(a, where="right" if plot == "right" else "below")
     fig.canvas.draw()
     box = ax.get_legend().get_window_extent()
     axes_box = ax.get_window_extent()
-    assert box.x0 >= axes_box.x1, "the legend overlaps the plotting area"
+    if plot.startswith("below"):
+        assert box.y1 <= axes_box.y0, "the legend overlaps the plotting area"
+        assert len({round(t.get_window_extent().y0) for t in ax.get_legend().get_texts()}) == 1, "one row"
+        assert box.y1 < ax.xaxis.label.get_window_extent().y0, "the legend covers the x label"
+    else:
+        assert box.x0 >= axes_box.x1, "the legend overlaps the plotting area"
     for _, label_box in _drawn_labels(ax, "y") + _drawn_labels(ax, "x"):
         assert not box.overlaps(label_box)
     # and it is inside the figure (constrained layout made room for it)
-    assert box.x1 <= fig.bbox.x1 + 1
+    assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1
+    assert fig.bbox.y0 - 1 <= box.y0
+
+
+def test_legend_bad_where():
+    _, ax = plt.subplots()
+    ax.plot([0, 1], label="a")
+    with pytest.raises(ParameterError, match="where='left' must be 'right' or 'below'"):
+        display.legend(ax, where="left")
 
 
 @pytest.mark.parametrize("func, kwargs", [(display.format_time_axis, {"axis": "z"}),
