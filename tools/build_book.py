@@ -73,7 +73,8 @@ def execute(nb, *, cwd: Path, timeout: int = 600) -> None:
     os.environ.update({"COURSE_FAST": "1", "COURSE_IMPL": "solutions"})
     os.environ.pop("MPLBACKEND", None)  # the notebooks' %matplotlib inline decides
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        # the kernel's own log (a warning about TCP transport on every start) is not for readers
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"],
                        resources={"metadata": {"path": str(cwd)}}).execute()
     finally:
         for k, v in env_keep.items():
