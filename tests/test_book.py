@@ -141,6 +141,16 @@ def test_widgets_become_a_note_not_their_text_repr(site):
     assert "IntSlider(value=3" not in text
 
 
+def test_a_raising_cell_fails_the_build_and_names_the_notebook(tmp_path):
+    nb = _notebook(tmp_path / "07_broken.ipynb", "07 · Broken", ["raise ValueError('broken cell')", "print('after')"])
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "build_book.py"), "--out", str(tmp_path / "site"),
+                           str(nb)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "07_broken.ipynb" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    page = (tmp_path / "site" / "07_broken.html").read_text()
+    assert "broken cell" in page and "after" in page   # shown on the page; the rest of the notebook ran
+
+
 def test_book_defaults_to_every_chapter_notebook():
     names = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert names and names[0] == "00_welcome.ipynb"

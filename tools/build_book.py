@@ -74,14 +74,22 @@ def execute(nb, *, cwd: Path, timeout: int = 600) -> None:
     os.environ.pop("MPLBACKEND", None)  # the notebooks' %matplotlib inline decides
     try:
         # the kernel's own log (a warning about TCP transport on every start) is not for readers
+        # allow_errors: a failing cell is shown on its page (and reported), the other chapters still build
         NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                       resources={"metadata": {"path": str(cwd)}}).execute()
+                       allow_errors=True, resources={"metadata": {"path": str(cwd)}}).execute()
     finally:
         for k, v in env_keep.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def errors(nb) -> list[str]:
+    """``"cell N: Error: message"`` for every cell that raised."""
+    return [f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if out.get("output_type") == "error"]
 
 
 def _nav(pages: list[tuple[str, str]], i: int) -> str:
@@ -99,17 +107,21 @@ def build(notebooks: list[Path], out: Path, *, run: bool = True, log=print) -> l
 
     out.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
-    rendered = []
+    rendered, failures = [], {}
     for path in notebooks:
         t0 = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
         if run:
             execute(nb, cwd=path.parent)
+        failed = errors(nb)
+        if failed:
+            failures[path.name] = failed
         n_widgets = _replace_widgets(nb)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         rendered.append((f"{path.stem}.html", _title(nb), body))
         log(f"  {path.name}: {time.perf_counter() - t0:.0f} s"
-            + (f", {n_widgets} widget(s) replaced by a note" if n_widgets else ""))
+            + (f", {n_widgets} widget(s) replaced by a note" if n_widgets else "")
+            + (f", FAILED: {'; '.join(failed)}" if failed else ""))
     pages = [(name, title) for name, title, _ in rendered]
     written = []
     for i, (name, title, body) in enumerate(rendered):
@@ -129,8 +141,18 @@ def build(notebooks: list[Path], out: Path, *, run: bool = True, log=print) -> l
              "and <code>make lab</code>.</p>"
              f"<ol start='0'>\n{items}\n</ol></main></body></html>\n")
     (out / "index.html").write_text(index, encoding="utf-8")
-    (out / "book.json").write_text(json.dumps({"pages": [n for n, _ in pages]}, indent=1))
+    (out / "book.json").write_text(json.dumps({"pages": [n for n, _ in pages], "failures": failures}, indent=1))
+    if failures:
+        raise BookError(failures)
     return [out / "index.html", *written]
+
+
+class BookError(RuntimeError):
+    """Some notebooks raised while building (their pages show the error)."""
+
+    def __init__(self, failures: dict):
+        self.failures = failures
+        super().__init__("; ".join(f"{name}: {', '.join(errs)}" for name, errs in failures.items()))
 
 
 def main(argv=None) -> int:
@@ -146,7 +168,12 @@ def main(argv=None) -> int:
         parser.error(f"no such notebook: {', '.join(missing)}")
     print(f"Building the course website from {len(notebooks)} notebooks (fast mode) ...")
     t0 = time.perf_counter()
-    pages = build([p.resolve() for p in notebooks], args.out, run=not args.no_execute)
+    try:
+        pages = build([p.resolve() for p in notebooks], args.out, run=not args.no_execute)
+    except BookError as exc:
+        print(f"Built in {time.perf_counter() - t0:.0f} s, but cells raised in: {', '.join(exc.failures)} "
+              f"(their pages show the error; `make test-notebooks` runs them too). Site: {args.out / 'index.html'}")
+        return 1
     print(f"Done in {time.perf_counter() - t0:.0f} s: open {pages[0]}")
     return 0
 
