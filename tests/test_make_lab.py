@@ -112,3 +112,18 @@ def test_setup_keeps_pip_output_in_its_log(tmp_path):
         assert f"> {venv}/setup.log 2>&1" in line or f">> {venv}/setup.log 2>&1" in line, line
         assert "Full log: " in line, line  # a failure names the log
     assert "3.2 GB to download" in out and "Next: make lab" in out
+
+
+def test_a_failing_setup_shows_the_end_of_its_log_and_names_it(tmp_path):
+    """pip fails (here: a stand-in python whose pip always fails): make says so, shows the log's end, names it."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    fake = venv / "bin" / "python"
+    fake.write_text("#!/bin/sh\necho 'pip output line'\necho 'ERROR: No matching distribution found for torch==9.9' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    proc = subprocess.run([MAKE, "setup", f"VENV={venv}"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "Setup failed" in out and "No matching distribution found for torch==9.9" in out
+    assert f"Full log: {venv}/setup.log" in out
+    assert "ERROR: No matching distribution" in (venv / "setup.log").read_text()
