@@ -384,7 +384,9 @@ def evaluate(model, data, *, loss_fn=None, step_fn=None, metrics=None, batch_siz
     dist = torch.distributed
     ready = dist.is_available() and dist.is_initialized()
     rank, world = (dist.get_rank(), dist.get_world_size()) if ready else (0, 1)
-    device = torch.device(device or config.device())
+    if device is None:                      # where the model is (fit leaves it on config.device())
+        device = next(model.parameters()).device if any(True for _ in model.parameters()) else config.device()
+    device = torch.device(device)
     loader = _eval_loader(data, batch_size=batch_size, collate_fn=collate_fn, rank=rank, world=world,
                           num_workers=0)
     return _evaluate(model, loader, _make_step(loss_fn, step_fn), metrics, device, world)

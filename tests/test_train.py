@@ -83,6 +83,19 @@ def test_learns_and_reports_history():
         h["valid_f1"]
 
 
+def test_evaluate_equals_a_direct_computation():
+    """Item-weighted means over uneven batches (100 items in batches of 32) equal one big batch."""
+    X, y = _blobs(n=100)
+    model = _mlp(dropout=0.5)                 # eval mode: dropout off, so the numbers are exact
+    scores = train.evaluate(model, (X, y), loss_fn=F.cross_entropy, metrics={"accuracy": train.accuracy},
+                            batch_size=32)
+    model.eval()
+    with torch.no_grad():
+        out = model(X)
+    assert scores["loss"] == pytest.approx(float(F.cross_entropy(out, y)), rel=1e-6)
+    assert scores["accuracy"] == pytest.approx(train.accuracy(out, y), abs=1e-6)   # float32 mean vs float64 sum
+
+
 def test_accuracy_known_answer():
     out = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     assert train.accuracy(out, torch.tensor([1, 0, 0, 0])) == 0.75
