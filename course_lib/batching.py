@@ -27,6 +27,7 @@ A typical pipeline::
 from __future__ import annotations
 
 import math
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -171,7 +172,8 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         :meth:`set_epoch` (``train.fit`` does) before iterating.
     num_replicas, rank : int
         Number of processes and this process's rank (default: from
-        ``torch.distributed`` when it is initialised, else 1 and 0).
+        ``torch.distributed`` when it is initialised, else from torchrun's
+        ``WORLD_SIZE`` and ``RANK``, else 1 and 0).
     """
 
     def __init__(self, lengths, *, batch_size: int, shuffle: bool = True, pool_batches: int = 50,
@@ -184,10 +186,14 @@ class BucketBatchSampler(torch.utils.data.Sampler):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
         if num_replicas is None or rank is None:
+            # from the process group, or from torchrun's environment when the group is not
+            # started yet (train.fit starts it: the sampler is usually built before)
             dist = torch.distributed
             ready = dist.is_available() and dist.is_initialized()
-            num_replicas = num_replicas if num_replicas is not None else (dist.get_world_size() if ready else 1)
-            rank = rank if rank is not None else (dist.get_rank() if ready else 0)
+            world_now = dist.get_world_size() if ready else int(os.environ.get("WORLD_SIZE", "1"))
+            rank_now = dist.get_rank() if ready else int(os.environ.get("RANK", "0"))
+            num_replicas = num_replicas if num_replicas is not None else world_now
+            rank = rank if rank is not None else rank_now
         if not 0 <= rank < num_replicas:
             raise ParameterError(f"rank={rank} must be in [0, num_replicas={num_replicas})")
         self.lengths = lengths

@@ -147,3 +147,12 @@ def test_sampler_in_a_dataloader():
     loader = torch.utils.data.DataLoader(data, batch_sampler=sampler)
     seen = torch.cat([b[0] for b in loader])
     assert sorted(seen.tolist()) == list(range(30))
+
+
+def test_sampler_reads_torchrun_environment(monkeypatch):
+    """Built in a torchrun worker before fit starts the process group, it still shards."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    sampler = BucketBatchSampler(_lengths(64), batch_size=8, seed=2)
+    assert (sampler.num_replicas, sampler.rank) == (2, 1)
+    assert list(sampler) == list(BucketBatchSampler(_lengths(64), batch_size=8, seed=2, num_replicas=2, rank=1))
