@@ -181,6 +181,8 @@ def check_notebook(driver, lab, name: str, shots: Path, *, timeout: float = 480.
         if cell["type"] != "code":
             continue
         problems += _output_problems(cell)
+        if cell["executionCount"] is None:
+            continue  # never ran (run-all stops at an error, reported above)
         problems += _audio_problems(cell, players[cell["index"]])
         if not status.get("errors"):
             n, slider_problems = _move_sliders(driver, cell["index"])
