@@ -442,7 +442,8 @@ def fit(model, train_data, *, loss_fn=None, step_fn=None, optimizer=None, lr: fl
     epochs : int, optional
         Number of passes over ``train_data``.
     time_budget : float, optional
-        Seconds: stop after the step that crosses it (then validate once more).
+        Seconds of training (setup not counted): stop after the step that crosses it
+        (then validate once more).
         At least one of ``epochs`` and ``time_budget``; with both, whichever ends first.
     batch_size : int
         The *global* batch: under ``torchrun`` with R processes each takes
@@ -579,6 +580,7 @@ def _fit(model, train_data, *, step, optimizer, lr, epochs, time_budget, batch_s
                mininterval=0.5, dynamic_ncols=True)
     stopped = ""
     epoch = start_epoch
+    t_budget = time.perf_counter()           # the budget is for training: setup (imports, loading) is free
     try:
         while epochs is None or epoch < epochs:
             t_epoch = time.perf_counter()
@@ -616,7 +618,7 @@ def _fit(model, train_data, *, step, optimizer, lr, epochs, time_budget, batch_s
                 bar.set_postfix({"epoch": epoch, "loss": f"{sums[0] / sums[1]:.4g}"} | _last_valid(history, names),
                                 refresh=False)
                 if time_budget is not None:
-                    over = time.perf_counter() - t0 >= time_budget
+                    over = time.perf_counter() - t_budget >= time_budget
                     # every process stops at the same step (rank 0's clock decides)
                     out_of_time = bool(_all_reduce([float(over and rank == 0)], device, world, op="max")[0])
                     if out_of_time:

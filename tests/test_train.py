@@ -165,8 +165,8 @@ def test_time_budget_stops_training():
                   device="cpu", optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
     elapsed = time.perf_counter() - t0
     assert h.stopped == "time_budget"
-    assert 0.4 <= h.wall_time <= elapsed
-    assert elapsed < 0.4 + 3.0                 # stops a step after the budget (slack for a busy machine)
+    assert 0.35 <= sum(h["time"]) <= h.wall_time <= elapsed    # epochs: the budget, less gaps between them
+    assert sum(h["time"]) < 0.4 + 1.0          # stops a step after the budget (slack for a busy machine)
     assert 1 <= len(h.epochs) <= 2             # 6 steps of 50 ms per epoch: the budget ends the first or second
 
 
