@@ -43,6 +43,8 @@ Recognisers (built on the same functions):
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -52,7 +54,8 @@ from .errors import ParameterError
 __all__ = [
     "ForwardResult", "ViterbiResult", "DTWResult",
     "forward", "backward", "posteriors", "viterbi", "left_to_right", "brute_force",
-    "dtw",
+    "endpoint", "word_features", "FEATURE_SR", "n_states_for", "RecognizerConfig", "WordRecognizer",
+    "Evaluation", "evaluate", "dtw", "DTWRecognizer",
 ]
 
 # Probabilities must sum to one within this (in the log domain: |logsumexp| <= _SUM_TOL).
@@ -388,3 +391,691 @@ def left_to_right(n_states: int, *, self_loop: float = 0.5, max_jump: int = 1) -
         A[i, targets] = (1.0 - self_loop) / len(targets)
     A[n - 1, n - 1] = 1.0
     return pi, A
+
+
+# --------------------------------------------------------------------------- features for words
+
+def endpoint(y: np.ndarray, *, sr: int, top_db: float = 35.0, margin: float = 0.05) -> np.ndarray:
+    """Cut the leading and trailing silence off a recording of one word (energy endpointing).
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Frames of 25 ms every 10 ms; keep from the first to the last frame whose
+    energy is within ``top_db`` of the loudest frame, plus ``margin`` seconds
+    on each side. A word model should model the word, not the room tone
+    before it (whose length varies from one recording to the next).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int > 0
+    top_db : float > 0
+    margin : float >= 0, seconds
+
+    Returns
+    -------
+    y_trimmed : np.ndarray [shape=(m,)], a view of ``y`` (``m <= n``)
+
+    Examples
+    --------
+    >>> y = np.r_[np.zeros(8000), np.sin(np.arange(4000) / 5), np.zeros(8000)]
+    >>> len(endpoint(y, sr=16000, margin=0.0)) / 16000   # the 0.25 s tone, plus the frames that overlap it
+    0.285
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ParameterError(f"y must be mono (n,), got shape {y.shape}")
+    a, b = _speech_bounds(y, sr=sr, top_db=top_db, margin=margin)
+    return y[a:b]
+
+
+def _speech_bounds(y, *, sr, top_db=35.0, margin=0.05) -> tuple[int, int]:
+    """Sample indices ``(start, stop)`` of the speech in ``y`` (see :func:`endpoint`)."""
+    if not top_db > 0:
+        raise ParameterError(f"top_db={top_db!r} must be a positive number of dB")
+    if not margin >= 0:
+        raise ParameterError(f"margin={margin!r} must be >= 0 seconds")
+    frame, hop = int(0.025 * sr), int(0.010 * sr)
+    if len(y) < frame:
+        return 0, len(y)
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]              # (n_frames, frame)
+    energy = 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-20)
+    loud = np.flatnonzero(energy > energy.max() - top_db)
+    pad = int(margin * sr)
+    return max(0, loud[0] * hop - pad), min(len(y), loud[-1] * hop + frame + pad)
+
+
+#: Feature settings shared by training and recognition (8 kHz, so telephone-band recordings match).
+FEATURE_SR = 8000
+
+
+def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: bool = True,
+                  trim: bool = True, n_mfcc: int = 13, fmin: float = 100.0, fmax: float = 3800.0,
+                  dither: float = 1e-4) -> np.ndarray:
+    """The feature sequence a word model sees: MFCC (+ delta + delta-delta), CMVN, one row per frame.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    1. resample to :data:`FEATURE_SR` (8 kHz) and band-limit the mel filters to
+       ``fmin .. fmax`` -- a 16 kHz studio recording and an 8 kHz phone
+       recording then give comparable features;
+    2. :func:`endpoint` (``trim=True``);
+    3. a tiny seeded dither (``dither`` times unit noise): digital silence gives
+       identical frames whose variance is 0, which a Gaussian cannot fit;
+    4. ``features.mfcc_deltas`` (``deltas=True``, 3 x n_mfcc rows) or ``features.mfcc``,
+       25 ms / 10 ms frames (``n_fft=256``? 32 ms window, ``hop_length=80``), 26 mel bands;
+    5. ``features.cmvn`` (``normalise=True``): each coefficient to mean 0 /
+       std 1 over the utterance, which removes a fixed channel (microphone,
+       line) from the cepstrum;
+    6. ``features.to_sequence``: ``(n_frames, n_features)`` for hmmlearn.
+
+    Returns
+    -------
+    X : np.ndarray [shape=(n_frames, 3 * n_mfcc) or (n_frames, n_mfcc)], float64
+    """
+    from . import audio, features
+
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 or y.size == 0:
+        raise ParameterError(f"y must be a non-empty mono signal (n,), got shape {y.shape}")
+    if sr != FEATURE_SR:
+        y = audio.resample(y, orig_sr=sr, target_sr=FEATURE_SR)
+    if trim:
+        y = endpoint(y, sr=FEATURE_SR)
+    if dither:
+        y = y + dither * np.random.default_rng(len(y)).standard_normal(len(y))
+    if len(y) < 5 * 80:   # deltas need 5 frames
+        y = np.pad(y, (0, 5 * 80 - len(y)))
+    kw = dict(sr=FEATURE_SR, n_mfcc=n_mfcc, n_fft=256, hop_length=80, n_mels=26, fmin=fmin, fmax=fmax)
+    F = features.mfcc_deltas(y, width=5, **kw) if deltas else features.mfcc(y, **kw)   # (n_features, n_frames)
+    if normalise:
+        F = features.cmvn(F)
+    return features.to_sequence(F)                                                   # (n_frames, n_features)
+
+
+# --------------------------------------------------------------------------- the word recogniser
+
+def n_states_for(word: str, *, min_states: int = 3, max_states: int = 10) -> int:
+    """States of a word model: two per syllable is the classic rule; letters + 1 approximates it.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    >>> n_states_for("go"), n_states_for("seven"), n_states_for("zero")
+    (3, 6, 5)
+    """
+    return int(np.clip(len(word) + 1, min_states, max_states))
+
+
+@dataclass
+class RecognizerConfig:
+    """Settings of :class:`WordRecognizer` (validated on creation).
+
+    Attributes
+    ----------
+    n_mix : int
+        Gaussians per state (diagonal covariances).
+    n_iter : int
+        Baum-Welch iterations per word model.
+    self_loop : float
+        Initial self-loop probability of the left-to-right model (training adjusts it).
+    topology : {"left-to-right", "ergodic"}
+        ``"ergodic"`` lets hmmlearn initialise and train a full transition matrix
+        (the seed document's slip), for comparison only.
+    min_states, max_states : int
+        Bounds of :func:`n_states_for`.
+    deltas, normalise, trim : bool
+        :func:`word_features` options (for ablations).
+    augment : callable or None
+        ``augment(y, *, sr, rng) -> y`` applied to extra copies of each training
+        clip, e.g. ``course_lib.augment.recording_chain``.
+    n_augment : int
+        Augmented copies per training clip (0: none).
+    silence_states : int
+        States of the silence model used by :meth:`WordRecognizer.transcribe`.
+    """
+
+    n_mix: int = 2
+    n_iter: int = 5
+    self_loop: float = 0.6
+    topology: str = "left-to-right"
+    min_states: int = 3
+    max_states: int = 10
+    deltas: bool = True
+    normalise: bool = True
+    trim: bool = True
+    augment: object = None
+    n_augment: int = 0
+    silence_states: int = 1
+
+    def __post_init__(self):
+        for name in ("n_mix", "n_iter", "min_states", "max_states", "silence_states"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ParameterError(f"{name}={v!r} must be a positive integer")
+        if self.min_states > self.max_states:
+            raise ParameterError(f"min_states={self.min_states} must be <= max_states={self.max_states}")
+        if not 0 < self.self_loop < 1:
+            raise ParameterError(f"self_loop={self.self_loop!r} must be a probability in (0, 1)")
+        if self.topology not in ("left-to-right", "ergodic"):
+            raise ParameterError(f"topology={self.topology!r} must be 'left-to-right' or 'ergodic'")
+        if isinstance(self.n_augment, bool) or not isinstance(self.n_augment, (int, np.integer)) or self.n_augment < 0:
+            raise ParameterError(f"n_augment={self.n_augment!r} must be a non-negative integer")
+        if self.n_augment and not callable(self.augment):
+            raise ParameterError(f"n_augment={self.n_augment} needs augment=<callable (y, *, sr, rng) -> y>, "
+                                 f"got augment={self.augment!r}")
+
+
+def _gmmhmm(n_states, cfg: RecognizerConfig, seed: int, *, left_to_right_topology: bool):
+    from hmmlearn.hmm import GMMHMM
+
+    # covars_weight is hmmlearn's inverse-gamma prior "beta": adds 2 * 0.1 to every variance's numerator,
+    # so a mixture component that gets (almost) no frames keeps a finite variance instead of collapsing to 0.
+    common = dict(n_components=n_states, n_mix=cfg.n_mix, covariance_type="diag", n_iter=cfg.n_iter,
+                  random_state=seed, covars_prior=0.0, covars_weight=0.1, tol=1e-3)
+    if not left_to_right_topology:
+        return GMMHMM(init_params="stmcw", params="stmcw", **common)
+    # Our own start and transition probabilities ("s", "t" not in init_params), and Baum-Welch may
+    # re-estimate them ("s", "t" in params): a zero stays zero, because the expected number of
+    # transitions i -> j is proportional to A[i, j]. So the model stays left-to-right.
+    m = _flat_start_class()(init_params="", params="stmcw", **common)
+    m.startprob_, m.transmat_ = left_to_right(n_states, self_loop=cfg.self_loop)
+    return m
+
+
+@functools.lru_cache(maxsize=1)
+def _flat_start_class():
+    """The subclass is built on first use, so that importing course_lib.hmm does not import hmmlearn."""
+    from hmmlearn.hmm import GMMHMM
+
+    class FlatStartGMMHMM(GMMHMM):
+        """GMMHMM whose parameters were set by :func:`_flat_start`: skip hmmlearn's k-means.
+
+        (hmmlearn 0.3.3 runs k-means in ``_init`` even with ``init_params=""``, which
+        is most of the training time and ignores the word's time order.)
+        """
+
+        def _init(self, X, lengths=None):
+            self._init_covar_priors()
+            self._fix_priors_shape()
+
+    return FlatStartGMMHMM
+
+
+def _flat_start(m, sequences, n_mix):
+    """Initialise a left-to-right GMM-HMM from a uniform segmentation (HTK's "flat start").
+
+    Cut every training sequence into ``n_states`` equal parts; part ``j`` of every
+    sequence initialises state ``j``: its mean and variance, and ``n_mix``
+    components spread around the mean along +-0.5 standard deviations. This
+    respects the word's time order (k-means over all frames, hmmlearn's default,
+    does not) and costs one pass over the data.
+    """
+    n = m.n_components
+    parts = [[] for _ in range(n)]
+    for X in sequences:                                      # X: (n_frames, n_features)
+        bounds = np.linspace(0, len(X), n + 1).round().astype(int)
+        for j in range(n):
+            parts[j].append(X[bounds[j]:max(bounds[j + 1], bounds[j] + 1)])
+    means, covars = [], []
+    offsets = np.linspace(-0.5, 0.5, n_mix) if n_mix > 1 else np.zeros(1)
+    for j in range(n):
+        P = np.concatenate(parts[j])                         # (frames of state j, n_features)
+        mu, var = P.mean(axis=0), np.maximum(P.var(axis=0), 1e-2)
+        means.append(mu[None, :] + offsets[:, None] * np.sqrt(var)[None, :])   # (n_mix, n_features)
+        covars.append(np.repeat(var[None, :], n_mix, axis=0))
+    m.n_features = sequences[0].shape[1]
+    m.means_ = np.array(means)                               # (n_states, n_mix, n_features)
+    m.covars_ = np.array(covars)
+    m.weights_ = np.full((n, n_mix), 1.0 / n_mix)
+
+
+class WordRecognizer:
+    """Isolated-word recogniser: one GMM-HMM per word (hmmlearn), the most likely model wins.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Parameters
+    ----------
+    seed : int
+        Seeds hmmlearn's initialisation and the augmentation: the same clips and
+        seed give the same models.
+    **settings
+        Fields of :class:`RecognizerConfig` (``n_mix``, ``n_iter``, ``topology``, ...).
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    models_ : dict[str, hmmlearn.hmm.GMMHMM]
+    labels_ : list[str]
+    silence_ : GMMHMM or None
+        Trained on the silence :func:`endpoint` cuts off the training clips (for :meth:`transcribe`).
+
+    Examples
+    --------
+    >>> from course_lib import data
+    >>> train = data.spoken_words(split="train", words=["yes", "no"])[:12]
+    >>> rec = WordRecognizer(seed=0, n_iter=3).fit(train)
+    >>> rec.predict(train[0].audio, sr=train[0].sr) in ("yes", "no")
+    True
+    """
+
+    def __init__(self, *, seed: int = 0, **settings):
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+        self.seed = int(seed)
+        self.config = RecognizerConfig(**settings)
+        self.models_: dict = {}
+        self.labels_: list = []
+        self.silence_ = None
+
+    def __repr__(self) -> str:
+        return f"WordRecognizer(seed={self.seed}, {self.config}, words={len(self.labels_)})"
+
+    # -- features
+    def features(self, y: np.ndarray, *, sr: int) -> np.ndarray:
+        """:func:`word_features` with this recogniser's settings: ``(n_frames, n_features)``."""
+        c = self.config
+        return word_features(y, sr=sr, deltas=c.deltas, normalise=c.normalise, trim=c.trim)
+
+    # -- training
+    def fit(self, clips, *, progress: bool = False) -> "WordRecognizer":
+        """Train one model per label on ``clips`` (``data.Clip``: ``.audio``, ``.sr``, ``.label``).
+
+        Returns ``self``. Each word model is a GMM-HMM with :func:`n_states_for` states,
+        trained by Baum-Welch (``n_iter`` iterations) on all its clips (plus
+        ``n_augment`` augmented copies of each).
+        """
+        clips = list(clips)
+        if not clips:
+            raise ParameterError("clips is empty: pass data.Clip records with .audio, .sr and .label")
+        for c in clips:
+            if getattr(c, "label", None) is None or getattr(c, "audio", None) is None:
+                raise ParameterError(f"every clip needs .audio, .sr and .label; got {c!r}")
+        cfg = self.config
+        rng = np.random.default_rng(self.seed)
+        by_label: dict = {}
+        silence = []
+        every = max(1, len(clips) // 300)   # the silence model needs a few hundred examples, not all of them
+        for k, c in enumerate(_maybe_tqdm(clips, progress, "features")):
+            by_label.setdefault(c.label, []).append(self.features(c.audio, sr=c.sr))
+            if k % every == 0:
+                silence.extend(self._silence_frames(c.audio, c.sr))
+            for _ in range(cfg.n_augment):
+                y = cfg.augment(np.asarray(c.audio, dtype=np.float32), sr=c.sr, rng=rng)
+                by_label[c.label].append(self.features(y, sr=c.sr))
+        self.labels_ = sorted(by_label)
+        self.models_ = {}
+        for i, label in enumerate(_maybe_tqdm(self.labels_, progress, "word models")):
+            X = by_label[label]
+            n = n_states_for(label, min_states=cfg.min_states, max_states=cfg.max_states)
+            m = _gmmhmm(n, cfg, self.seed + i, left_to_right_topology=cfg.topology == "left-to-right")
+            if cfg.topology == "left-to-right":
+                _flat_start(m, X, cfg.n_mix)
+            with _quiet_hmmlearn():
+                m.fit(np.concatenate(X), [len(x) for x in X])   # (sum of n_frames, n_features)
+            self.models_[label] = m
+        self.silence_ = None
+        if len(silence) >= 20 * cfg.n_mix:
+            S = np.concatenate(silence)
+            m = _gmmhmm(cfg.silence_states, cfg, self.seed + 1000, left_to_right_topology=True)
+            _flat_start(m, silence, cfg.n_mix)
+            with _quiet_hmmlearn():
+                m.fit(S, [len(s) for s in silence])
+            self.silence_ = m
+        return self
+
+    def _silence_frames(self, y, sr):
+        """Frames before / after the word, normalised with the word's own statistics."""
+        X, speech = self._utterance_features(y, sr)
+        out = []
+        if speech.start >= 5:
+            out.append(X[:speech.start])
+        if len(X) - speech.stop >= 5:
+            out.append(X[speech.stop:])
+        return out
+
+    def _utterance_features(self, y, sr):
+        """Features of a whole recording (no trimming), CMVN with the statistics of its speech frames.
+
+        Returns ``(X (n_frames, n_features), slice of the speech frames)``.
+        """
+        from . import audio
+
+        c = self.config
+        y = np.asarray(y, dtype=np.float64)
+        if sr != FEATURE_SR:
+            y = audio.resample(y, orig_sr=sr, target_sr=FEATURE_SR)
+        X = word_features(y, sr=FEATURE_SR, deltas=c.deltas, normalise=False, trim=False)
+        a, b = _speech_bounds(y, sr=FEATURE_SR)
+        speech = slice(min(a // 80, len(X) - 1), max(min(len(X), b // 80 + 1), min(a // 80, len(X) - 1) + 2))   # hop 80
+        if c.normalise:
+            S = X[speech]
+            mu, sd = S.mean(axis=0), S.std(axis=0)
+            X = (X - mu) / np.where(sd > 0, sd, 1.0)
+        return X, speech
+
+    # -- recognition
+    def _check_fitted(self):
+        if not self.models_:
+            raise ParameterError("this WordRecognizer is not trained yet: call .fit(clips) first")
+
+    def score(self, y: np.ndarray, *, sr: int) -> dict:
+        """Log-likelihood ``log p(features | word model)`` of ``y`` under each word model: ``{label: float}``."""
+        self._check_fitted()
+        X = self.features(y, sr=sr)
+        return {label: float(m.score(X)) for label, m in self.models_.items()}
+
+    def predict(self, y: np.ndarray, *, sr: int) -> str:
+        """The label whose model gives ``y`` the highest likelihood."""
+        s = self.score(y, sr=sr)
+        return max(s, key=s.get)
+
+    def align(self, y: np.ndarray, *, sr: int, label: str) -> ViterbiResult:
+        """Viterbi state alignment of ``y`` to ``label``'s model (by :func:`viterbi`): which frame is in which state."""
+        self._check_fitted()
+        if label not in self.models_:
+            raise ParameterError(f"label={label!r} has no model; trained labels: {self.labels_}")
+        m = self.models_[label]
+        X = self.features(y, sr=sr)
+        with np.errstate(divide="ignore"):
+            return viterbi(m._compute_log_likelihood(X), log_pi=np.log(m.startprob_), log_A=np.log(m.transmat_))
+
+    def transcribe(self, y: np.ndarray, *, sr: int, words=None, word_prob: float = 0.05) -> list[str]:
+        """Connected words (e.g. a digit string) by Viterbi over a loop of word models and silence.
+
+        Notebook: 04_hmm_word_recognition.ipynb
+
+        The grammar "any word, any number of times, with optional silence between":
+        one composite HMM whose states are the silence model's and every word
+        model's states; from silence or a word's last state the path may enter
+        any word's first state (total probability ``word_prob``, shared equally;
+        a smaller value is a larger word-insertion penalty) or silence.
+        :func:`viterbi` on the composite model gives the state path; each entry
+        into a word's first state starts a new word.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,)]
+        sr : int
+        words : iterable of str, optional
+            The vocabulary of the loop (default: every trained label).
+        word_prob : float in (0, 1)
+
+        Returns
+        -------
+        list of str
+            The recognised words in order (``metrics.wer(" ".join(ref), " ".join(hyp))`` scores it).
+        """
+        self._check_fitted()
+        if self.silence_ is None:
+            raise ParameterError("no silence model: fit() found no silence around the training words; "
+                                 "train on recordings with leading/trailing silence")
+        words = list(self.labels_ if words is None else words)
+        unknown = [w for w in words if w not in self.models_]
+        if unknown or not words:
+            raise ParameterError(f"words {unknown or words} are not trained labels {self.labels_}")
+        if not 0 < word_prob < 1:
+            raise ParameterError(f"word_prob={word_prob!r} must be in (0, 1)")
+        X, _ = self._utterance_features(y, sr)
+        log_b, log_pi, log_A, starts, owner = _composite(self.silence_, [self.models_[w] for w in words],
+                                                         X, word_prob)
+        path = viterbi(log_b, log_pi=log_pi, log_A=log_A).path
+        out = []
+        for t, s in enumerate(path):
+            if s in starts and (t == 0 or path[t - 1] != s):
+                out.append(words[owner[s]])
+        return out
+
+
+def _composite(silence, models, X, word_prob):
+    """Composite HMM: silence + a loop over word models. Returns log_b (T, S), log_pi, log_A, starts, owner."""
+    blocks = [silence] + list(models)
+    sizes = [m.n_components for m in blocks]
+    offsets = np.cumsum([0] + sizes)
+    S = offsets[-1]
+    log_b = np.concatenate([m._compute_log_likelihood(X) for m in blocks], axis=1)   # (T, S)
+    A = np.zeros((S, S))
+    n_words = len(models)
+    word_starts = offsets[1:-1]
+    exits = []   # (state, probability of leaving it)
+    for k, m in enumerate(blocks):
+        o, n = offsets[k], sizes[k]
+        A[o:o + n, o:o + n] = m.transmat_
+        last = o + n - 1
+        stay = float(np.mean(np.diag(m.transmat_)[:-1])) if n > 1 else float(m.transmat_[0, 0])
+        stay = min(max(stay, 0.5), 0.95) if k else 0.9
+        A[last, last] = stay
+        exits.append((last, 1.0 - stay))
+    for last, p in exits:
+        A[last, word_starts] += p * word_prob / n_words
+        A[last, 0] += p * (1 - word_prob)
+    A /= A.sum(axis=1, keepdims=True)
+    pi = np.zeros(S)
+    pi[0] = 0.5
+    pi[word_starts] = 0.5 / n_words
+    with np.errstate(divide="ignore"):
+        log_A, log_pi = np.log(A), np.log(pi)
+    # the utterance must end in silence or at the end of a word
+    finals = [offsets[k] + sizes[k] - 1 for k in range(len(blocks))]
+    mask = np.full(S, -np.inf)
+    mask[finals] = 0.0
+    log_b = log_b.copy()
+    log_b[-1] += mask
+    owner = {int(s): i for i, s in enumerate(word_starts)}
+    return log_b, log_pi, log_A, set(owner), owner
+
+
+class _quiet_hmmlearn:
+    """Silence hmmlearn's convergence chatter (it logs through ``logging`` and warns on small data)."""
+
+    def __enter__(self):
+        import logging
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore")
+        self._logger = logging.getLogger("hmmlearn")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        self._logger.setLevel(self._level)
+        return self._w.__exit__(*exc)
+
+
+def _maybe_tqdm(it, progress, desc):
+    if not progress:
+        return it
+    from tqdm.auto import tqdm
+
+    return tqdm(it, desc=desc)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+class Evaluation(NamedTuple):
+    """What :func:`evaluate` returns.
+
+    Attributes
+    ----------
+    accuracy : float
+        Over all clips.
+    per_speaker : dict[str, float]
+        Accuracy per voice (``Clip.speaker``), sorted by speaker id.
+    confusion : np.ndarray [shape=(n_labels, n_labels), dtype=int]
+        ``confusion[i, j]``: clips of ``labels[i]`` recognised as ``labels[j]``.
+    labels : list[str]
+    predictions : list[str]
+        One per clip, in order.
+    """
+    accuracy: float
+    per_speaker: dict
+    confusion: np.ndarray
+    labels: list
+    predictions: list
+
+
+def evaluate(recognizer, clips, *, progress: bool = False) -> Evaluation:
+    """Recognise every clip and score it: overall, per voice, confusion matrix.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    ``recognizer`` is anything with ``predict(y, *, sr) -> label``
+    (:class:`WordRecognizer`, :class:`DTWRecognizer`).
+    """
+    clips = list(clips)
+    if not clips:
+        raise ParameterError("clips is empty")
+    preds = [recognizer.predict(c.audio, sr=c.sr) for c in _maybe_tqdm(clips, progress, "recognising")]
+    labels = sorted({c.label for c in clips} | set(preds))
+    index = {lab: i for i, lab in enumerate(labels)}
+    confusion = np.zeros((len(labels), len(labels)), dtype=int)
+    hits: dict = {}
+    for c, p in zip(clips, preds):
+        confusion[index[c.label], index[p]] += 1
+        hits.setdefault(c.speaker, []).append(p == c.label)
+    per_speaker = {s: float(np.mean(h)) for s, h in sorted(hits.items(), key=lambda kv: str(kv[0]))}
+    accuracy = float(np.trace(confusion) / confusion.sum())
+    return Evaluation(accuracy, per_speaker, confusion, labels, preds)
+
+
+# --------------------------------------------------------------------------- dynamic time warping
+
+class DTWResult(NamedTuple):
+    """What :func:`dtw` returns.
+
+    Attributes
+    ----------
+    cost : float
+        Total cost of the best alignment, ``D[-1, -1]``.
+    path : np.ndarray [shape=(K, 2), dtype=int]
+        Pairs ``(i, j)`` from ``(0, 0)`` to ``(n-1, m-1)``.
+    D : np.ndarray [shape=(n, m)]
+        Accumulated cost matrix.
+    C : np.ndarray [shape=(n, m)]
+        Local cost matrix (Euclidean distance between frames).
+    """
+    cost: float
+    path: np.ndarray
+    D: np.ndarray
+    C: np.ndarray
+
+
+def _accumulate(C: np.ndarray) -> np.ndarray:
+    """``D[i, j] = C[i, j] + min(D[i-1, j-1], D[i-1, j], D[i, j-1])``, one vectorised row at a time.
+
+    Within a row the horizontal step makes ``D[i, j]`` depend on ``D[i, j-1]``;
+    unrolled, ``D[i, j] = min_k (a_k + C[i, k+1] + ... + C[i, j])`` with
+    ``a_k = C[i, k] + min(D[i-1, k-1], D[i-1, k])``, which is a running
+    minimum of ``a - cumsum(C[i])`` plus ``cumsum(C[i])``.
+    """
+    n, m = C.shape
+    D = np.empty((n, m))
+    D[0] = np.cumsum(C[0])
+    for i in range(1, n):
+        up = D[i - 1]
+        diag = np.r_[np.inf, up[:-1]]
+        a = C[i] + np.minimum(up, diag)
+        cum = np.cumsum(C[i])
+        D[i] = np.minimum.accumulate(a - cum) + cum
+    return D
+
+
+def dtw(X: np.ndarray, Y: np.ndarray) -> DTWResult:
+    """Dynamic time warping between two feature sequences: the template matcher before HMMs.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Local cost ``C[i, j] = ||X[i] - Y[j]||``; steps (1, 1), (0, 1), (1, 0)
+    with weight 1; the best path from ``(0, 0)`` to ``(n-1, m-1)`` by dynamic
+    programming. Equal to ``librosa.sequence.dtw(X.T, Y.T)`` (``D``, and its
+    path ``wp[::-1]``).
+
+    Parameters
+    ----------
+    X : np.ndarray [shape=(n, d)]
+    Y : np.ndarray [shape=(m, d)]
+        Sequences, one row per frame (``features.to_sequence`` layout).
+
+    Returns
+    -------
+    DTWResult
+        ``cost``, ``path (K, 2)``, ``D (n, m)``, ``C (n, m)``.
+
+    Examples
+    --------
+    >>> r = dtw(np.array([[0.], [1.], [2.]]), np.array([[0.], [0.], [1.], [2.]]))
+    >>> r.cost, r.path.tolist()
+    (0.0, [[0, 0], [0, 1], [1, 2], [2, 3]])
+    """
+    import scipy.spatial.distance
+
+    X = _as_float_array(X, "X", 2)
+    Y = _as_float_array(Y, "Y", 2)
+    if X.shape[1] != Y.shape[1] or not len(X) or not len(Y):
+        raise ParameterError(f"X {X.shape} and Y {Y.shape} must be non-empty (n_frames, n_features) "
+                             f"sequences with the same number of features")
+    C = scipy.spatial.distance.cdist(X, Y)                      # (n, m)
+    D = _accumulate(C)
+    i, j = len(X) - 1, len(Y) - 1
+    path = [(i, j)]
+    while i > 0 or j > 0:   # backtrace; on ties prefer diagonal, then horizontal, then vertical (librosa's order)
+        options = [(i - 1, j - 1), (i, j - 1), (i - 1, j)]
+        costs = [D[a, b] if a >= 0 and b >= 0 else np.inf for a, b in options]
+        i, j = options[int(np.argmin(costs))]
+        path.append((i, j))
+    return DTWResult(float(D[-1, -1]), np.array(path[::-1], dtype=np.intp), D, C)
+
+
+class DTWRecognizer:
+    """Nearest-template word recogniser by :func:`dtw` (the baseline for :class:`WordRecognizer`).
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Keeps up to ``n_templates`` training recordings per word (from as many
+    different voices as possible, chosen with ``seed``) and labels a new
+    recording with the word of the template at the smallest DTW cost,
+    normalised by ``n + m`` so that long words are not penalised.
+    Features: :func:`word_features`.
+    """
+
+    def __init__(self, *, n_templates: int = 5, seed: int = 0):
+        if isinstance(n_templates, bool) or not isinstance(n_templates, (int, np.integer)) or n_templates < 1:
+            raise ParameterError(f"n_templates={n_templates!r} must be a positive integer")
+        self.n_templates = int(n_templates)
+        self.seed = seed
+        self.templates_: list = []
+
+    def fit(self, clips) -> "DTWRecognizer":
+        rng = np.random.default_rng(self.seed)
+        by_label: dict = {}
+        for c in clips:
+            by_label.setdefault(c.label, []).append(c)
+        if not by_label:
+            raise ParameterError("clips is empty")
+        self.templates_ = []
+        for label, cs in sorted(by_label.items()):
+            order = rng.permutation(len(cs))
+            chosen, voices = [], set()
+            for k in order:   # first one per voice, then the rest
+                if cs[k].speaker not in voices:
+                    chosen.append(int(k))
+                    voices.add(cs[k].speaker)
+            chosen += [int(k) for k in order if k not in chosen]
+            for k in chosen[: self.n_templates]:
+                self.templates_.append((label, word_features(cs[k].audio, sr=cs[k].sr)))
+        return self
+
+    def predict(self, y: np.ndarray, *, sr: int) -> str:
+        import scipy.spatial.distance
+
+        if not self.templates_:
+            raise ParameterError("this DTWRecognizer is not trained yet: call .fit(clips) first")
+        X = word_features(y, sr=sr)
+        best, best_label = np.inf, None
+        for label, T in self.templates_:
+            cost = _accumulate(scipy.spatial.distance.cdist(X, T))[-1, -1] / (len(X) + len(T))
+            if cost < best:
+                best, best_label = cost, label
+        return best_label

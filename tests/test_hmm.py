@@ -192,3 +192,128 @@ def test_bad_input_names_the_argument(fn):
         fn(np.full((4, 3), np.nan), log_pi=lp, log_A=lA)
     with pytest.raises(ParameterError, match=r"log_b must have shape \(T, N\) with T >= 1"):
         fn(np.zeros((0, 3)), log_pi=lp, log_A=lA)
+
+
+# --------------------------------------------------------------------------- word recognition
+
+import librosa  # noqa: E402
+
+from course_lib import data  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_corpus():
+    """3 words x 10 training voices, and the same words by 2 test voices (seconds to train)."""
+    words = ["yes", "no", "seven"]
+    train_voices = data.speakers(split="train")[::4][:10]
+    train = data.spoken_words(split="train", words=words, speakers=train_voices)
+    test = data.spoken_words(split="test", words=words, speakers=data.speakers(split="test")[:2])
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def small_recognizer(small_corpus):
+    return hmm.WordRecognizer(seed=0, n_iter=4).fit(small_corpus[0])
+
+
+def test_left_to_right_topology_survives_baum_welch(small_corpus, small_recognizer):
+    for label, m in small_recognizer.models_.items():
+        assert m.n_components == hmm.n_states_for(label)
+        assert np.all(np.tril(m.transmat_, -1) == 0), f"{label}: Baum-Welch added a backward transition"
+        assert np.all(m.startprob_[1:] == 0), f"{label}: may start in a later state"
+        assert np.all(np.diag(m.transmat_)[:-1] < 1), f"{label}: a state that is never left"
+        assert len(m.monitor_.history) >= 2 and m.monitor_.history[-1] >= m.monitor_.history[0]
+    # the seed document's ergodic model learns backward jumps: the check above can fail
+    erg = hmm.WordRecognizer(seed=0, n_iter=2, topology="ergodic").fit(small_corpus[0][:6])
+    assert any(np.tril(m.transmat_, -1).max() > 1e-3 for m in erg.models_.values())
+
+
+def test_recognizer_is_seeded_and_recognises_unseen_voices(small_corpus, small_recognizer):
+    train, test = small_corpus
+    # same seed, same clips -> the same model ("no" is the first label either way, so it gets the same seed)
+    again = hmm.WordRecognizer(seed=0, n_iter=4).fit([c for c in train if c.label == "no"])
+    for name in ("means_", "covars_", "weights_", "transmat_"):
+        np.testing.assert_array_equal(getattr(again.models_["no"], name), getattr(small_recognizer.models_["no"], name))
+    y, sr = test[0].audio, test[0].sr
+    ev = hmm.evaluate(small_recognizer, test)
+    assert set(ev.per_speaker) == {c.speaker for c in test}
+    assert ev.accuracy >= 0.65, f"3 words (chance 1/3), 10 training voices, voices never heard: {ev.per_speaker}"
+    scores = small_recognizer.score(y, sr=sr)
+    assert set(scores) == {"yes", "no", "seven"}
+    assert small_recognizer.predict(y, sr=sr) == max(scores, key=scores.get)
+
+
+def test_align_is_hmmlearns_viterbi_and_monotone(small_corpus, small_recognizer):
+    c = small_corpus[1][0]
+    res = small_recognizer.align(c.audio, sr=c.sr, label=c.label)
+    m = small_recognizer.models_[c.label]
+    X = small_recognizer.features(c.audio, sr=c.sr)
+    ll, path = m.decode(X, algorithm="viterbi")
+    np.testing.assert_array_equal(res.path, path)
+    np.testing.assert_allclose(res.log_prob, ll, rtol=1e-9)
+    assert res.path[0] == 0 and np.all(np.diff(res.path) >= 0)
+
+
+def test_evaluate_counts_per_voice_and_confusion():
+    class Fixed:  # says "yes" to everything
+        def predict(self, y, *, sr):
+            return "yes"
+
+    Clip = data.Clip
+    clips = [Clip(np.zeros(10, np.float32), 8000, None, label=lab, speaker=spk)
+             for lab, spk in [("yes", "a"), ("no", "a"), ("yes", "b"), ("yes", "b")]]
+    ev = hmm.evaluate(Fixed(), clips)
+    assert ev.accuracy == 0.75 and ev.per_speaker == {"a": 0.5, "b": 1.0}
+    assert ev.labels == ["no", "yes"]
+    np.testing.assert_array_equal(ev.confusion, [[0, 1], [0, 3]])
+
+
+def test_endpoint_cuts_silence():
+    sr = 8000
+    tone = 0.5 * np.sin(np.arange(2000) / 3)
+    y = np.r_[np.zeros(4000), tone, 1e-4 * np.ones(3000)]
+    out = hmm.endpoint(y, sr=sr, margin=0.0)
+    start = (out.__array_interface__["data"][0] - y.__array_interface__["data"][0]) // y.itemsize   # a view of y
+    # frames are 25 ms (200 samples) every 10 ms (80): a frame that overlaps the tone counts as speech
+    assert 4000 - 200 <= start <= 4000 and 4000 + 2000 <= start + len(out) <= 4000 + 2000 + 200
+    with pytest.raises(ParameterError, match="top_db"):
+        hmm.endpoint(y, sr=sr, top_db=0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dtw_equal_to_librosa(seed):
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((17, 4)), rng.standard_normal((23, 4))
+    res = hmm.dtw(X, Y)
+    D, wp = librosa.sequence.dtw(X.T, Y.T, metric="euclidean")
+    np.testing.assert_allclose(res.D, D, rtol=1e-10)
+    np.testing.assert_array_equal(res.path, wp[::-1])
+    assert res.cost == pytest.approx(D[-1, -1]) and res.C.shape == (17, 23)
+    # a sequence against a time-stretched copy of itself costs nothing
+    assert hmm.dtw(X, np.repeat(X, 2, axis=0)).cost == pytest.approx(0.0, abs=1e-12)
+
+
+def test_dtw_recognizer_runs_and_is_below_chance_only_if_broken(small_corpus):
+    train, test = small_corpus
+    ev = hmm.evaluate(hmm.DTWRecognizer(n_templates=3).fit(train), test)
+    assert ev.accuracy > 0.5, ev.per_speaker   # 3 words: chance is 1/3
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_mix": 0}, "n_mix"), ({"topology": "circular"}, "topology"), ({"self_loop": 1.0}, "self_loop"),
+    ({"n_augment": 2}, "augment"), ({"min_states": 5, "max_states": 3}, "min_states"), ({"seed": -1}, "seed"),
+])
+def test_recognizer_bad_settings(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        hmm.WordRecognizer(**kwargs)
+
+
+def test_recognizer_errors_before_and_after_fit(small_recognizer):
+    with pytest.raises(ParameterError, match="not trained"):
+        hmm.WordRecognizer().predict(np.zeros(8000), sr=8000)
+    with pytest.raises(ParameterError, match="empty"):
+        hmm.WordRecognizer().fit([])
+    with pytest.raises(ParameterError, match="label='maybe' has no model"):
+        small_recognizer.align(np.zeros(8000), sr=8000, label="maybe")
+    with pytest.raises(ParameterError, match="X .* and Y .* same number of features"):
+        hmm.dtw(np.zeros((3, 2)), np.zeros((3, 4)))
