@@ -345,3 +345,152 @@ def genre_clip(genre: str, *, rng, duration=8.0) -> Piece:
         n.end = min(n.end, duration)
     p.duration = duration
     return p
+
+
+# --------------------------------------------------------------------------- corpus v2: harder genres
+
+#: corpus v2's genres: every class draws its instruments from the same pools and its tempo
+#: from the same range, so what tells them apart is rhythm, harmony and arrangement
+GENRES_V2 = ("bossa", "funk", "reggae", "rock", "swing", "waltz")
+_COMP = ["piano", "rhodes", "clean_guitar", "drawbar_organ", "vibraphone", "nylon_guitar", "jazz_guitar"]
+_BASS = ["acoustic_bass", "finger_bass", "pick_bass", "synth_bass"]
+_LEAD = ["flute", "violin", "brass", "saw_lead", "vibraphone", None]
+GENRE_V2_TEMPO = (92.0, 132.0)
+
+
+def _chord(key, degree, quality):
+    """Pitch classes above ``key`` for a diatonic degree; quality 'triad', '7' (diatonic 7th),
+    'dom9' (dominant 9th on the degree's root)."""
+    root = (key + _MAJOR[degree % 7]) % 12
+    if quality == "dom9":
+        return [root, root + 4, root + 7, root + 10, root + 14]
+    pcs = _diatonic_chord(key, degree, seventh=quality == "7")
+    return [root] + [(c - root) % 12 + root for c in pcs[1:]]
+
+
+def genre_clip_v2(genre: str, *, rng, duration=5.0) -> Piece:
+    """A ``duration``-second clip of a corpus-v2 genre; instruments, key and tempo from ``rng``."""
+    if genre not in GENRES_V2:
+        raise ValueError(f"unknown genre {genre!r}")
+    key = int(rng.integers(0, 12))
+    bpm = float(rng.uniform(*GENRE_V2_TEMPO))
+    lead = _LEAD[int(rng.integers(len(_LEAD)))]
+    p = Piece(programs={0: GM[_COMP[int(rng.integers(len(_COMP)))]], 1: GM[_BASS[int(rng.integers(len(_BASS)))]],
+                        DRUM_CHANNEL: 0})
+    if lead is not None:
+        p.programs[2] = GM[lead]
+    meter = 3 if genre == "waltz" else 4
+    p.tempo, p.meter = bpm, meter
+    beat = 60.0 / bpm
+    progs = {"swing": ([1, 4, 0, 5], "7"), "rock": ([0, 4, 5, 3], "triad"), "funk": ([0, 0, 3, 0], "dom9"),
+             "bossa": ([1, 4, 0, 0], "7"), "waltz": ([0, 3, 4, 0], "triad"), "reggae": ([5, 3, 5, 4], "triad")}
+    prog, quality = progs[genre]
+    shift = int(rng.integers(0, 4))
+    prog = prog[shift:] + prog[:shift]
+    d = DRUM_CHANNEL
+    vel = lambda v: v + int(rng.integers(-8, 9))            # noqa: E731  (humanised velocity)
+    # the sounds are shared too: each clip picks its time-keeper, back-beat sound and drum level
+    # at random, so the *pattern*, not the instrument, carries the style
+    keeper = int(rng.choice([CLOSED_HH, RIDE, SHAKER, PEDAL_HH]))
+    back = int(rng.choice([SNARE, RIM, CLAP]))
+    drum_gain = float(rng.uniform(0.55, 1.0))
+    bass_oct = int(rng.choice([0, 12]))
+    comp_gain = float(rng.uniform(0.7, 1.1))
+    add = p.add
+
+    def play(start, end, pitch, velocity, channel):
+        if channel == d:
+            pitch = {CLOSED_HH: keeper, RIDE: keeper, SHAKER: keeper, PEDAL_HH: keeper,
+                     SNARE: back, RIM: back, CLAP: back}.get(pitch, pitch)
+            velocity = int(velocity * drum_gain)
+        elif channel == 1:
+            pitch += bass_oct
+        elif channel == 0:
+            velocity = int(velocity * comp_gain)
+        add(start, end, pitch, velocity, channel)
+
+    p.add = play
+    t, bar = 0.05, 0
+    while t < duration:
+        chord = sorted(60 + c % 12 for c in _chord(key, prog[bar % 4], quality))
+        if quality == "dom9":
+            chord = [c for c in chord] + [chord[1] + 12]
+        root = 36 + _chord(key, prog[bar % 4], "triad")[0] % 12
+        for b in range(meter):
+            tb = t + b * beat
+            if genre == "swing":                             # swung ride, 2 & 4 hat, walking bass, off-beat comping
+                p.add(tb, tb + 0.1, RIDE, vel(80), d)
+                if b in (1, 3):
+                    p.add(tb, tb + 0.05, PEDAL_HH, vel(65), d)
+                    p.add(tb + 2 * beat / 3, tb + 2 * beat / 3 + 0.05, RIDE, vel(60), d)
+                p.add(tb, tb + beat * 0.9, root + [0, 4, 7, 10][b] if b < 3 else root + int(rng.choice([11, 1, 10])),
+                      vel(90), 1)
+                if rng.random() < 0.5:
+                    off = tb + (2 * beat / 3 if rng.random() < 0.6 else 0)
+                    for k in chord:
+                        p.add(off, off + beat * 0.5, k, vel(65), 0)
+            elif genre == "rock":                            # straight 8ths, backbeat, driving 8th bass
+                for s in range(2):
+                    ts = tb + s * beat / 2
+                    p.add(ts, ts + 0.05, CLOSED_HH, vel(75), d)
+                    p.add(ts, ts + beat / 2 - 0.03, root, vel(95), 1)
+                    for k in chord:
+                        p.add(ts, ts + beat / 2 - 0.03, k, vel(75), 0)
+                p.add(tb, tb + 0.1, KICK if b in (0, 2) else SNARE, vel(110), d)
+            elif genre == "funk":                            # 16th hats, syncopated kick/bass, ghost notes, stabs
+                for s in range(4):
+                    ts = tb + s * beat / 4
+                    p.add(ts, ts + 0.04, CLOSED_HH, vel(70 if s % 2 else 85), d)
+                    if (b, s) in ((0, 0), (1, 3), (2, 2)):
+                        p.add(ts, ts + 0.1, KICK, vel(110), d)
+                    if (b, s) in ((0, 0), (0, 3), (1, 2), (2, 2), (3, 1)):
+                        p.add(ts, ts + beat / 4 - 0.02, root + (12 if (b, s) == (3, 1) else 0), vel(100), 1)
+                    if s in (1, 3) and rng.random() < 0.35:
+                        p.add(ts, ts + 0.05, SNARE, vel(40), d)
+                    if (s == 2 and b in (0, 2)) or (s == 1 and b == 3):
+                        for k in chord:
+                            p.add(ts, ts + beat / 6, k, vel(80), 0)
+                if b in (1, 3):
+                    p.add(tb, tb + 0.1, SNARE, vel(110), d)
+            elif genre == "bossa":                           # clave, shaker 8ths, root-fifth bass, syncopated comping
+                for s in range(2):
+                    p.add(tb + s * beat / 2, tb + s * beat / 2 + 0.05, SHAKER, vel(70 if s else 80), d)
+                p.add(tb, tb + 0.1, KICK, vel(85), d)
+                p.add(tb, tb + beat * 1.4, root if b % 2 == 0 else root + 7, vel(90), 1)
+                clave = ({0: [0], 1: [0.5], 2: [], 3: [0.0, 0.5]} if bar % 2 == 0 else {0: [], 1: [0], 2: [0], 3: []})[b]
+                for c in clave:
+                    p.add(tb + c * beat, tb + c * beat + 0.05, RIM, vel(85), d)
+                for s in ((0.0, 0.5) if b % 2 else (0.5,)):
+                    for k in chord:
+                        p.add(tb + s * beat, tb + (s + 0.45) * beat, k, vel(70), 0)
+            elif genre == "waltz":                           # oom-pah-pah in 3/4
+                p.add(tb, tb + 0.05, CLOSED_HH, vel(60), d)
+                if b == 0:
+                    p.add(tb, tb + 0.1, KICK, vel(95), d)
+                    p.add(tb, tb + beat * 0.95, root if bar % 2 == 0 else root + 7, vel(95), 1)
+                else:
+                    for k in chord:
+                        p.add(tb, tb + beat * 0.6, k, vel(70), 0)
+            else:                                            # reggae one drop: kick + rim on 3, off-beat skank
+                for s in range(2):
+                    p.add(tb + s * beat / 2, tb + s * beat / 2 + 0.04, CLOSED_HH, vel(65 if s else 75), d)
+                if b == 2:
+                    p.add(tb, tb + 0.1, KICK, vel(105), d)
+                    p.add(tb, tb + 0.1, RIM, vel(100), d)
+                off = tb + beat / 2
+                for k in chord:
+                    p.add(off, off + beat * 0.3, k, vel(80), 0)
+                if b in (1, 2) or (b == 3 and rng.random() < 0.5):
+                    bass = [0, 0, 7, 12][b] if b != 3 else int(rng.choice([10, 5, 3]))
+                    p.add(tb + (beat / 2 if b == 1 else 0), tb + beat * 0.9, root + bass, vel(100), 1)
+            if lead is not None and rng.random() < 0.45 and b % 2 == 0:
+                k = 72 + chord[int(rng.integers(len(chord)))] % 12
+                p.add(tb, tb + beat * float(rng.choice([0.5, 1.0, 1.5])), k, vel(75), 2)
+        t += meter * beat
+        bar += 1
+    del p.add                                                # back to the class's own method
+    p.notes = [n for n in p.notes if n.start < duration - 0.05]
+    for n in p.notes:
+        n.end = min(n.end, duration)
+    p.duration = duration
+    return p

@@ -70,8 +70,9 @@ NOISE_SECONDS = 6.0
 CHORD_INSTRUMENTS = ("piano", "steel_guitar", "strings", "church_organ")
 INSTRUMENT_LABEL = {"piano": "piano", "steel_guitar": "guitar", "strings": "strings", "church_organ": "organ"}
 CHORD_PROGRESSIONS = {"train": 6, "valid": 3, "test": 3}     # 3 progressions cover all 24 triads
-GENRE_CLIPS = {"train": 6, "valid": 2, "test": 2}            # per genre
+GENRE_CLIPS = {"train": 28, "valid": 6, "test": 6}          # per genre (corpus v2: 6 genres x 40)
 GENRE_SECONDS = 5.0
+GENRE_SR = 11_025                                             # corpus v2 genres: half of 22.05 kHz keeps data/ small
 GROOVES_PER_STYLE = {"train": 2, "valid": 1, "test": 1}
 MANIFEST_FIELDS = ["path", "kind", "label", "text", "speaker", "split", "duration",
                    "sample_rate", "tempo", "annotation", "engine", "language", "style",
@@ -393,17 +394,17 @@ def job_tts(args) -> list[dict]:
 
 # --------------------------------------------------------------------------- music
 
-def render(piece: cm.Piece, tmp: Path) -> np.ndarray:
-    """FluidSynth render of ``piece`` at MUSIC_SR, mono, cut to piece.duration, normalised."""
+def render(piece: cm.Piece, tmp: Path, sr: int = MUSIC_SR) -> np.ndarray:
+    """FluidSynth render of ``piece`` at ``sr``, mono, cut to piece.duration, normalised."""
     mid, wav = tmp / "piece.mid", tmp / "piece.wav"
     mid.write_bytes(cm.midi_bytes(piece))
     subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(wav), "-T", "wav", "-O", "s16",
-                    "-r", str(MUSIC_SR), "-g", "0.5", str(SOUNDFONT), str(mid)],
+                    "-r", str(sr), "-g", "0.5", str(SOUNDFONT), str(mid)],
                    check=True, capture_output=True)
-    y, sr = read_wav(wav)
-    n = int(round(piece.duration * MUSIC_SR))
+    y, _ = read_wav(wav)
+    n = int(round(piece.duration * sr))
     y = np.pad(y, (0, max(0, n - len(y))))[:n]
-    fade = int(0.02 * MUSIC_SR)
+    fade = int(0.02 * sr)
     y[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
     return normalise(y, rms_dbfs=MUSIC_RMS_DBFS)
 
@@ -499,10 +500,11 @@ def job_groove(args) -> list[dict]:
 def job_genre(args) -> list[dict]:
     out_dir, seed, genre, i, split = args
     rel = f"music/genres/{genre}_{i:02d}.flac"
-    piece = cm.genre_clip(genre, rng=item_rng(seed, rel), duration=GENRE_SECONDS)
+    piece = cm.genre_clip_v2(genre, rng=item_rng(seed, rel), duration=GENRE_SECONDS)
     with tempfile.TemporaryDirectory() as tmp:
-        write_flac(out_dir / rel, render(piece, Path(tmp)), MUSIC_SR)
-    return [dict(path=rel, kind="genre", label=genre, split=split, tempo=f"{piece.tempo:.1f}")]
+        write_flac(out_dir / rel, render(piece, Path(tmp), GENRE_SR), GENRE_SR)
+    return [dict(path=rel, kind="genre", label=genre, split=split, tempo=f"{piece.tempo:.1f}",
+                 text=f"meter={piece.meter}")]
 
 
 # --------------------------------------------------------------------------- noise
@@ -617,15 +619,19 @@ def write_manifest(out_dir: Path, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
-def counts_table(rows: list[dict]) -> str:
+def counts_table(rows: list[dict], out_dir: Path | None = None) -> str:
     kinds = sorted({r["kind"] for r in rows})
-    lines = ["| kind | train | valid | test | files | seconds | sample rate |", "|---|---|---|---|---|---|---|"]
+    size = {k: sum((out_dir / r["path"]).stat().st_size for r in rows if r["kind"] == k) / 1e6 if out_dir else 0.0
+            for k in kinds}
+    lines = ["| kind | train | valid | test | files | seconds | sample rate | MB |", "|---|---|---|---|---|---|---|---|"]
     for k in kinds:
         rs = [r for r in rows if r["kind"] == k]
         c = {s: sum(r["split"] == s for r in rs) for s in ("train", "valid", "test")}
         secs = sum(float(r["duration"]) for r in rs if r["duration"])
         srs = ",".join(sorted({r["sample_rate"] for r in rs if r["sample_rate"]})) or "-"
-        lines.append(f"| {k} | {c['train']} | {c['valid']} | {c['test']} | {len(rs)} | {secs:.0f} | {srs} |")
+        lines.append(f"| {k} | {c['train']} | {c['valid']} | {c['test']} | {len(rs)} | {secs:.0f} | {srs} "
+                     f"| {size[k]:.1f} |")
+    lines.append(f"| **all** | | | | {len(rows)} | | | {sum(size.values()):.1f} |")
     return "\n".join(lines)
 
 
@@ -640,7 +646,7 @@ def speakers_table() -> str:
 
 def write_readme(out_dir: Path, rows: list[dict], seed: int) -> None:
     from corpus_readme import TEMPLATE as template
-    text = template.replace("{{COUNTS}}", counts_table(rows)).replace("{{SPEAKERS}}", speakers_table())
+    text = template.replace("{{COUNTS}}", counts_table(rows, out_dir)).replace("{{SPEAKERS}}", speakers_table())
     text = text.replace("{{SEED}}", str(seed)).replace("{{VOCAB}}", " ".join(ct.vocabulary()))
     (out_dir / "README.md").write_text(text)
 
@@ -656,9 +662,9 @@ def check_tools() -> None:
 V1_IDS = {spk.id for spk in ct.SPEAKERS}
 V2_IDS = {spk.id for spk in ct.SPEAKERS_V2}
 #: the parts of the corpus that can be regenerated on their own (``--part``)
-PARTS = ("v1", "voices", "digit_strings", "languages", "prosody")
-_PART_KINDS = {"digit_string": "digit_strings", "ml_digit": "languages", "styled": "prosody"}
-_PART_DIRS = {"digit_strings": "digits", "languages": "languages", "prosody": "prosody"}
+PARTS = ("v1", "voices", "digit_strings", "languages", "prosody", "genres")
+_PART_KINDS = {"digit_string": "digit_strings", "ml_digit": "languages", "styled": "prosody", "genre": "genres"}
+_PART_DIRS = {"digit_strings": "digits", "languages": "languages", "prosody": "prosody", "genres": "music/genres"}
 
 
 def part_of(row: dict) -> str:
@@ -699,7 +705,12 @@ def v1_tasks(out_dir: Path, seed: int) -> list:
         tasks.append((job_chords, (out_dir, seed, name, split, labels, insts)))
     for name, style, bpm, split in groove_plan(seed):
         tasks.append((job_groove, (out_dir, seed, name, style, bpm, split)))
-    for genre in cm.GENRES:
+    return tasks
+
+
+def genre_tasks(out_dir: Path, seed: int) -> list:
+    tasks = []
+    for genre in cm.GENRES_V2:
         i = 0
         for split, n in GENRE_CLIPS.items():
             for _ in range(n):
@@ -749,7 +760,7 @@ def clear_part(out_dir: Path, part: str) -> None:
         shutil.rmtree(out_dir / _PART_DIRS[part], ignore_errors=True)
         return
     if part == "v1":
-        for sub in ("tts", "music", "noise"):
+        for sub in ("tts", "music/chords", "music/grooves", "noise"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
         ids = V1_IDS
     else:
@@ -789,6 +800,8 @@ def build(out_dir: Path, *, seed: int = 0, jobs: int = 2, parts=PARTS) -> list[d
         tasks += digit_string_tasks(out_dir, seed)
     if "languages" in parts:
         tasks += [(job_ml_digits, (out_dir, seed, spk)) for spk in ct.ml_speakers()]
+    if "genres" in parts:
+        tasks = genre_tasks(out_dir, seed) + tasks            # the slowest renders first
     if "prosody" in parts:
         tasks += [(job_prosody, (out_dir, seed, spk, prosody_texts(seed))) for spk in ct.prosody_speakers()]
 
