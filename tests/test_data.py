@@ -112,8 +112,10 @@ def test_sizes_promised_by_the_brief(rows):
 
 
 def test_corpus_size_under_budget():
-    total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*") if p.is_file())
-    assert total <= 150e6, f"data/ holds {total / 1e6:.1f} MB"
+    """Issue #9: the corpus stays <= 150 MB (the checkpoints in data/models/ have their own 30 MB budget)."""
+    total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*")
+                if p.is_file() and p.relative_to(data.DATA_DIR).parts[0] != "models")
+    assert total <= 150e6, f"the corpus in data/ holds {total / 1e6:.1f} MB"
 
 
 # --------------------------------------------------------------------------- splits
