@@ -536,7 +536,7 @@ def multilingual_digits(*, split: str | None = None, language=None, speaker=None
     the digit's English name (the class), ``Clip.text`` the word in the language's own
     spelling (UTF-8: "fünf", "zéro"), ``Clip.language`` the ISO 639-1 code.
 
-    Notebook: 15_multilingual_speech.ipynb
+    Notebook: 15_multilingual.ipynb
 
     Examples
     --------
