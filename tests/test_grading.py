@@ -129,12 +129,6 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _scratch_folders() -> set:
-    import tempfile
-
-    return set(Path(tempfile.gettempdir()).glob("course-grading-*"))
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade the fixture class once: (exit code, rows by student, feedback folder)."""
@@ -143,10 +137,16 @@ def graded(tmp_path_factory):
     _remove_canaries()
     subs = _class_copy(tmp_path_factory.mktemp("class") / "class")
     before = _digest(REPO / "solutions") + _digest(CLASS) + _digest(subs)
-    scratch_before = _scratch_folders()
+    import tempfile
+
+    own_tmp = tmp_path_factory.mktemp("scratch")  # the grader's temporary folders go here, and must go
+    saved, tempfile.tempdir = tempfile.tempdir, str(own_tmp)
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
-    rc = main(["grade", str(subs), "--out", str(out), "--timeout", "5", "--memory", "1G",
-               "--no-progress", "--jobs", "2"])
+    try:
+        rc = main(["grade", str(subs), "--out", str(out), "--timeout", "5", "--memory", "1G",
+                   "--no-progress", "--jobs", "2"])
+    finally:
+        tempfile.tempdir = saved
     left = _escaped_processes()
     with open(out, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -157,7 +157,7 @@ def graded(tmp_path_factory):
     return {"rc": rc, "header": header, "rows": {cells.get(r["student"], r["student"]): r for r in rows},
             "order": [r["student"] for r in rows], "feedback": out.parent / "feedback",
             "unchanged": before == after, "processes_left": left,
-            "scratch_left": _scratch_folders() - scratch_before,
+            "scratch_left": sorted(own_tmp.iterdir()),
             "summary": out.with_name("grades.summary.txt").read_text()}
 
 
@@ -803,3 +803,59 @@ def test_resume_skips_graded_students_unless_regrade(tmp_path):
     assert main(["grade", str(subs), "--out", str(out), "--no-progress", "--timeout", "20", "--regrade"]) == 0
     rows = {r["student"]: r for r in csv.DictReader(open(out))}
     assert rows["stub"]["ex01_status"] == "ok" and first != out.read_text()
+
+
+# --------------------------------------------------------------------------- torch exercises
+
+TORCH_SOLUTION = '''\
+"""A torch exercise: inputs and outputs stay plain arrays."""
+import numpy as np
+import torch
+
+
+def softmax_rows(x):
+    """Row-wise softmax of a 2-D array, computed with torch."""
+    ### BEGIN SOLUTION
+    return torch.softmax(torch.as_tensor(np.asarray(x, dtype=np.float64)), dim=-1).numpy()
+    ### END SOLUTION
+'''
+TORCH_CHECKS = '''\
+import numpy as np
+from course_lib.grading.checks import Check
+EXERCISE = "ex06_torchdemo"
+_X = np.array([[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]])
+_E = np.exp(_X - _X.max(axis=1, keepdims=True))
+CHECKS = [Check("softmax_rows", args=(_X,), expected=_E / _E.sum(axis=1, keepdims=True), rtol=1e-9,
+                name="two rows, re-derived with NumPy")]
+'''
+TORCH_HOSTILE = TORCH_SOLUTION.replace('''    ### BEGIN SOLUTION
+''', '''    ### BEGIN SOLUTION
+    hog = torch.ones(6 * 10**9, dtype=torch.uint8)  # the 6 GB allocation attack
+    x = np.asarray(x) + float(hog[0]) - 1.0
+''')
+
+
+@pytest.mark.slow
+def test_a_torch_exercise_is_graded_with_the_default_limits(tmp_path):
+    """Issue #8: the CUDA build of torch imports under the default memory limit and timeout (it maps
+    ~3.5 GiB, so the limit is RLIMIT_DATA), while a 6 GB tensor is still refused."""
+    root = tmp_path / "course"
+    (root / "tests" / "exercises").mkdir(parents=True)
+    (root / "solutions").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname='x'\n")
+    os.symlink(REPO / "course_lib", root / "course_lib")
+    (root / "solutions" / "ex06_torchdemo.py").write_text(TORCH_SOLUTION)
+    (root / "tests" / "exercises" / "test_ex06_torchdemo.py").write_text(TORCH_CHECKS)
+    subs = tmp_path / "subs"
+    for name, text in (("honest", TORCH_SOLUTION), ("stub", make_stub(TORCH_SOLUTION, filename="ex06_torchdemo.py")),
+                       ("hostile", TORCH_HOSTILE)):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "ex06_torchdemo.py").write_text(text)
+    out = tmp_path / "g.csv"
+    from course_lib.grading.grade import grade_class
+
+    grade_class(subs, out, root=root, jobs=2, progress=False, log=None)  # default timeout and memory
+    rows = {r["student"]: (r["ex06_points"], r["ex06_status"]) for r in csv.DictReader(open(out))}
+    hostile = (tmp_path / "feedback" / "hostile.md").read_text()
+    assert rows == {"honest": ("1", "ok"), "stub": ("0", "not_attempted"), "hostile": ("0", "fail")}, hostile
+    assert "RuntimeError" in hostile or "MemoryError" in hostile
