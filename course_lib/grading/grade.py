@@ -422,7 +422,7 @@ def grade_class(submissions: Path, out_csv: Path, *, extra_dir: Path | None = No
                + (f"; kept {len(kept)} from the previous run (--regrade grades them again)" if kept else ""),
                f"Isolation: {mode}" + (" (UNSAFE: see the warning above)" if mode == "none" else ""),
                f"Limits per exercise: {timeout:g} s wall time (sandbox start, imports and every call), "
-               f"{memory / 2**30:.2g} GiB address space",
+               f"{memory / 2**30:.2g} GiB memory (RLIMIT_DATA)",
                SCORING_RULE]
     if results:
         summary += ["", summary_table(results, exercises)]
