@@ -598,7 +598,16 @@ def _flat_start_class():
             self._init_covar_priors()
             self._fix_priors_shape()
 
+    # picklable as course_lib.hmm._FlatStartGMMHMM (found through the module __getattr__ below)
+    FlatStartGMMHMM.__name__ = FlatStartGMMHMM.__qualname__ = "_FlatStartGMMHMM"
+    FlatStartGMMHMM.__module__ = __name__
     return FlatStartGMMHMM
+
+
+def __getattr__(name):
+    if name == "_FlatStartGMMHMM":
+        return _flat_start_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _flat_start(m, sequences, n_mix):

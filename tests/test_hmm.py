@@ -317,3 +317,11 @@ def test_recognizer_errors_before_and_after_fit(small_recognizer):
         small_recognizer.align(np.zeros(8000), sr=8000, label="maybe")
     with pytest.raises(ParameterError, match="X .* and Y .* same number of features"):
         hmm.dtw(np.zeros((3, 2)), np.zeros((3, 4)))
+
+
+def test_recognizer_pickles(small_corpus, small_recognizer):
+    import pickle
+
+    c = small_corpus[1][0]
+    again = pickle.loads(pickle.dumps(small_recognizer))
+    assert again.score(c.audio, sr=c.sr) == small_recognizer.score(c.audio, sr=c.sr)
