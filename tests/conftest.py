@@ -54,3 +54,9 @@ def repo_root() -> Path:
 def contract_rtol():
     """``contract_rtol(np.float32) -> 1e-4``: the contract's relative tolerance for a dtype."""
     return lambda dtype: CONTRACT_RTOL[np.dtype(dtype)]
+
+# `make test` runs with --doctest-modules over tests/ too: importing the conftest files
+# as doctest modules would load three modules all named "conftest" (tests/, tests/browser/,
+# tests/exercises/) and abort collection. They hold no doctests; pytest still loads them
+# as plugins.
+collect_ignore = ["conftest.py", "browser/conftest.py", "exercises/conftest.py"]
