@@ -19,6 +19,10 @@ default) when any of these holds: the environment variable
 ``COURSE_STATIC_WIDGETS`` is set to 1, fast mode is on
 (:func:`course_lib.config.fast`: CI, nbval, ``make test``), ipywidgets is not installed, or the code is not running in a
 Jupyter kernel (a plain script or the IPython terminal cannot show sliders).
+
+The microphone recorder (:func:`record`, notebook 04) and the "say it yourself"
+cell built on it (:func:`say_it`) follow the same rule: where widgets do not
+run they show a static message (and ``say_it`` analyses a corpus example instead).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from .validation import check_positive, check_positive_int, check_sr, valid_audi
 __all__ = [
     "use_static", "apparent_frequency", "AliasingCurves", "aliasing_curves", "plot_aliasing",
     "aliasing_demo", "QuantizationCurves", "quantization_curves", "plot_quantization",
-    "quantization_demo", "slider_demo",
+    "quantization_demo", "slider_demo", "PRIVACY_NOTE", "Recorder", "record", "decode_payload",
+    "check_recording", "SayItResult", "SayIt", "say_it", "answer_of", "classifier_recognizer",
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -462,3 +467,497 @@ def _interactive(draw, slider, *, name: str, figsize=(8, 3), show: bool = True):
     if show:
         _show(demo)
     return demo
+
+
+# --------------------------------------------------------------------------- the microphone
+
+#: Shown next to the record button (and in the static message).
+PRIVACY_NOTE = ("Privacy: your recording goes only to this notebook's Python kernel and stays in its "
+                "memory; nothing is saved or uploaded unless you save it yourself "
+                "(e.g. course_lib.audio.save). Restarting the kernel forgets it.")
+
+_ASSETS = os.path.join(os.path.dirname(__file__), "assets")
+_SR_RANGE = (3000, 384_000)        # what browsers record and decode at
+_SILENT_DBFS = -60.0               # a peak below this is no speech (a muted or missing microphone)
+_CLIP_LEVEL = 0.999                # |y| at or above this is full scale
+_CLIP_FRACTION = 1e-3              # more than 0.1 % of samples at full scale: clipped
+_LENGTH_SLACK = 0.5                # seconds a recording may run over ``seconds`` (stop latency)
+
+
+def decode_payload(content: dict, buffers) -> tuple[np.ndarray, int]:
+    """Decode what the browser sends after a recording or an upload: ``(y, sr)``, float32 mono.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    The widget's JavaScript (``course_lib/assets/recorder.js``) sends one custom
+    message: ``content = {"type": "audio", "sr": int, "n": int, "channels": int,
+    "source": "microphone" | "upload", "name": str}`` and one binary buffer of
+    ``channels * n`` little-endian float32 samples, channel after channel.
+    Channels are averaged to mono.
+
+    Parameters
+    ----------
+    content : dict
+    buffers : list of bytes-like (memoryview, bytes)
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,)], float32
+    sr : int
+
+    Raises
+    ------
+    ParameterError
+        A malformed payload (no buffer, a sample count that does not match, a bad rate).
+    """
+    if not isinstance(content, dict) or content.get("type") != "audio":
+        raise ParameterError(f"the browser sent {content!r}, not an audio payload (type 'audio')")
+    try:
+        sr, n, channels = int(content["sr"]), int(content["n"]), int(content.get("channels", 1))
+    except (KeyError, TypeError, ValueError):
+        raise ParameterError(f"the audio payload {content!r} lacks an integer 'sr' or 'n'") from None
+    if not _SR_RANGE[0] <= sr <= _SR_RANGE[1]:
+        raise ParameterError(f"the browser recorded at sr={sr} Hz, outside {_SR_RANGE[0]}..{_SR_RANGE[1]} Hz; "
+                             "record again, or upload a WAV file")
+    if n < 0 or channels < 1:
+        raise ParameterError(f"the audio payload says n={n}, channels={channels}; both must be >= 0 / >= 1")
+    if not buffers:
+        raise ParameterError("the audio payload carries no samples (no binary buffer): record again")
+    raw = bytes(buffers[0])
+    if len(raw) != 4 * n * channels:
+        raise ParameterError(f"the audio payload says {channels} x {n} float32 samples ({4 * n * channels} bytes) "
+                             f"but carries {len(raw)} bytes: the transfer was cut; record again")
+    y = np.frombuffer(raw, dtype="<f4").reshape(channels, n)
+    return y.mean(axis=0, dtype=np.float64).astype(np.float32), sr
+
+
+def check_recording(y, *, sr: int, seconds: float | None = None) -> None:
+    """Raise a clear error for a recording no model should be given: empty, silent, clipped or too long.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float
+    sr : int
+    seconds : float or None
+        The longest recording expected (the recorder's ``seconds``), plus 0.5 s
+        for the time it takes to stop; None does not check the length.
+
+    Raises
+    ------
+    ParameterError
+        ``empty`` (no samples), ``silent`` (peak below -60 dBFS: a muted or wrong
+        microphone), ``clipped`` (more than 0.1 % of the samples at full scale,
+        |y| >= 0.999: too loud, the waveform's tops are cut off) or ``too long``;
+        each message says what to do.
+    """
+    y = np.asarray(y)
+    if y.size == 0:
+        raise ParameterError("the recording is empty (0 samples): the browser sent no sound. Check that the "
+                             "page may use the microphone (the icon in the address bar), then record again, "
+                             "or upload a file")
+    if not np.all(np.isfinite(y)):
+        raise ParameterError("the recording contains NaN or Inf samples: record again")
+    duration = y.shape[-1] / sr
+    if seconds is not None and duration > seconds + _LENGTH_SLACK:
+        raise ParameterError(f"the recording is too long: {duration:.2f} s for a recorder of seconds={seconds:g}; "
+                             f"trim the file, or make a recorder for it: record(seconds={np.ceil(duration):g})")
+    peak = float(np.max(np.abs(y)))
+    peak_db = 20 * np.log10(peak) if peak > 0 else -np.inf
+    if peak_db < _SILENT_DBFS:
+        raise ParameterError(f"the recording is silent (peak {peak_db:.0f} dBFS, below {_SILENT_DBFS:.0f} dBFS): "
+                             "is the right microphone selected and unmuted, and its input level up? "
+                             "Then record again, closer to the microphone")
+    n_clipped = int(np.count_nonzero(np.abs(y) >= _CLIP_LEVEL))
+    if n_clipped > max(2, _CLIP_FRACTION * y.size):
+        raise ParameterError(f"the recording is clipped: {n_clipped} samples ({100 * n_clipped / y.size:.1f} %) "
+                             "at full scale, so the tops of the waveform are cut off. Speak further from the "
+                             "microphone or turn its input level down, then record again "
+                             "(or .audio(check=False) to look at it anyway)")
+
+
+class Recorder:
+    """A microphone recorder for a notebook (what :func:`record` returns).
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    In JupyterLab it is an anywidget: a record button, a level meter, a
+    file-upload fallback and the privacy note. The recording goes from the
+    browser to this object (a custom widget message, not the widget's saved
+    state) and stays in memory. Where widgets do not run it is a static
+    message and :meth:`audio` says why there is no recording.
+    """
+
+    def __init__(self, seconds: float = 2.0, *, static: bool = False):
+        self.seconds = check_positive(seconds, "seconds")
+        if self.seconds > 60:
+            raise ParameterError(f"seconds={seconds!r} is over a minute; record at most 60 s (e.g. seconds=2.0)")
+        self.static = bool(static)
+        self.source: str | None = None       # "microphone" or "upload", once something arrived
+        self.name: str | None = None          # the uploaded file's name
+        self._audio: tuple[np.ndarray, int] | None = None
+        self._problem: str | None = None      # why the last message gave no audio
+        self._callbacks: list = []
+        self.widget = None if self.static else _recorder_widget_class()(seconds=self.seconds,
+                                                                          privacy=PRIVACY_NOTE)
+        if self.widget is not None:
+            self.widget.on_msg(lambda _w, content, buffers: self.receive(content, buffers))
+
+    # ----------------------------------------------------------------- browser -> Python
+
+    def receive(self, content: dict, buffers=()) -> None:
+        """Handle one message from the browser (the widget calls this; tests call it directly)."""
+        if isinstance(content, dict) and content.get("type") == "error":
+            self._problem = (f"the browser reported {content.get('name', 'an error')}: {content.get('message', '')}. "
+                             "Allow the microphone for this page (the icon in the address bar) or upload a file")
+            self._status(self._problem, "error")
+            return
+        try:
+            y, sr = decode_payload(content, buffers)
+        except ParameterError as err:
+            self._audio, self._problem = None, str(err)
+            self._status(f"Nothing usable arrived: {err}", "error")
+            return
+        self._audio, self._problem = (y, sr), None
+        self.source, self.name = content.get("source"), content.get("name") or None
+        try:
+            check_recording(y, sr=sr, seconds=self.seconds)
+        except ParameterError as err:
+            self._status(f"Got {len(y) / sr:.2f} s at {sr} Hz, but {err}", "error")
+            return
+        peak = 20 * np.log10(float(np.max(np.abs(y))))
+        self._status(f"Got {len(y) / sr:.2f} s at {sr} Hz (peak {peak:.0f} dBFS). "
+                     "In Python: y, sr = recorder.audio()", "ok")
+        for callback in list(self._callbacks):
+            callback(y, sr)
+
+    def _status(self, text: str, kind: str) -> None:
+        if self.widget is not None:
+            self.widget.status_kind = kind
+            self.widget.status = text
+
+    # ----------------------------------------------------------------- Python side
+
+    def audio(self, *, check: bool = True) -> tuple[np.ndarray, int]:
+        """The last recording: ``(y, sr)``, float32 mono, at the browser's rate (often 48 kHz).
+
+        Parameters
+        ----------
+        check : bool
+            Raise for an empty, silent, clipped or too long recording
+            (:func:`check_recording`); False returns it anyway.
+
+        Raises
+        ------
+        ParameterError
+            No recording yet (or widgets do not run here), or a bad recording.
+        """
+        if self._audio is None:
+            if self.static:
+                raise ParameterError("no recording: the recorder needs JupyterLab (or Notebook 7) in a browser, "
+                                     "and widgets are off here (CI, nbval, a script or COURSE_STATIC_WIDGETS=1). "
+                                     "Open the notebook in JupyterLab to record yourself")
+            if self._problem:
+                raise ParameterError(f"no recording: {self._problem}")
+            raise ParameterError("no recording yet: press the record button above (or upload a file), "
+                                 "wait for 'Got ... s', then run this cell again")
+        y, sr = self._audio
+        if check:
+            check_recording(y, sr=sr, seconds=self.seconds)
+        return y.copy(), sr
+
+    def on_audio(self, callback) -> None:
+        """Call ``callback(y, sr)`` after each good recording (how :func:`say_it` reacts)."""
+        if not callable(callback):
+            raise ParameterError(f"callback={callback!r} must be a function callback(y, sr)")
+        self._callbacks.append(callback)
+
+    def clear(self) -> None:
+        """Forget the recording (it lives only here)."""
+        self._audio, self._problem, self.source, self.name = None, None, None, None
+        self._status("", "")
+
+    def static_message(self) -> str:
+        return (f"[Recorder for {self.seconds:g} s: it needs JupyterLab in a browser; widgets are off here "
+                "(CI, nbval, a script or COURSE_STATIC_WIDGETS=1). Open the notebook in JupyterLab to record "
+                f"yourself.] {PRIVACY_NOTE}")
+
+    def _repr_mimebundle_(self, **kwargs):
+        if self.widget is not None:
+            return self.widget._repr_mimebundle_(**kwargs)
+        text = self.static_message()
+        return {"text/plain": text, "text/html": f"<p><em>{text}</em></p>"}
+
+    def __repr__(self) -> str:
+        state = "static" if self.static else ("empty" if self._audio is None else
+                                              f"{len(self._audio[0]) / self._audio[1]:.2f} s at {self._audio[1]} Hz")
+        return f"Recorder(seconds={self.seconds:g}, {state})"
+
+
+_RECORDER_CLASS = None
+
+
+def _recorder_widget_class():
+    """The anywidget class, made on first use (importing anywidget costs time, and only JupyterLab needs it)."""
+    global _RECORDER_CLASS
+    if _RECORDER_CLASS is None:
+        try:
+            import anywidget
+            import traitlets
+        except ImportError:
+            raise ParameterError("the recorder needs anywidget: pip install anywidget (make setup does), "
+                                 "or use record(static=True)") from None
+        from pathlib import Path
+
+        class _RecorderWidget(anywidget.AnyWidget):
+            _esm = Path(_ASSETS) / "recorder.js"
+            _css = Path(_ASSETS) / "recorder.css"
+            seconds = traitlets.Float(2.0).tag(sync=True)
+            privacy = traitlets.Unicode("").tag(sync=True)
+            status = traitlets.Unicode("").tag(sync=True)
+            status_kind = traitlets.Unicode("").tag(sync=True)
+
+        _RECORDER_CLASS = _RecorderWidget
+    return _RECORDER_CLASS
+
+
+def record(seconds: float = 2.0, *, static: bool | None = None, show: bool = True) -> Recorder:
+    """A browser-microphone recorder: record, then ``y, sr = rec.audio()``.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Shows a record button (it records ``seconds`` seconds, from the browser's
+    microphone through the Web Audio API, echo cancellation, noise
+    suppression and automatic gain off), a level meter, a file-upload
+    fallback for browsers without a microphone, and a privacy note: the
+    recording stays in the kernel's memory unless you save it. Where widgets
+    do not run (see :func:`use_static`) it shows a static message instead.
+
+    Parameters
+    ----------
+    seconds : float > 0
+        Length of a recording (at most 60 s); uploads may be up to 0.5 s longer.
+    static : bool or None
+        See :func:`use_static`.
+    show : bool
+        Display the recorder now (in a notebook).
+
+    Returns
+    -------
+    Recorder
+        ``.audio()`` → ``(y, sr)`` float32 mono after a recording; before one, or for an
+        empty, silent, clipped or too long recording, a :class:`ParameterError` that says
+        what to do.
+    """
+    rec = Recorder(seconds, static=use_static(static))
+    if show:
+        _show(rec)
+    return rec
+
+
+# --------------------------------------------------------------------------- say it yourself
+
+class SayItResult(NamedTuple):
+    """What :func:`say_it` found for one recording (or the corpus example in static mode)."""
+
+    label: str             # the recogniser's answer
+    scores: dict | None    # {label: score}, higher is better (None if the recogniser gives only a label)
+    y: np.ndarray          # (n,) the audio analysed, float32
+    sr: int
+    source: str            # "microphone", "upload" or "example"
+
+
+def answer_of(out) -> tuple[str, dict | None]:
+    """Read a recogniser's answer: a label, a ``{label: score}`` dict, or ``(label, scores)``.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    >>> answer_of({"yes": -3.0, "no": -1.5})
+    ('no', {'no': -1.5, 'yes': -3.0})
+    """
+    scores = None
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict):
+        label, scores = out
+    elif isinstance(out, dict):
+        scores = out
+        label = max(out, key=out.get) if out else None
+    else:
+        label = out
+    if isinstance(label, np.str_):
+        label = str(label)
+    if not isinstance(label, str):
+        raise ParameterError(f"the recogniser answered {out!r}; it must return a label (str), a dict "
+                             "{label: score} or (label, {label: score})")
+    if scores is not None:
+        try:
+            scores = dict(sorted(((str(k), float(v)) for k, v in scores.items()), key=lambda kv: -kv[1]))
+        except (TypeError, ValueError):
+            raise ParameterError(f"the recogniser's scores {out!r} must be numbers") from None
+    return label, scores
+
+
+def _analysis_figure(y, sr, example=None, *, name: str, title: str):
+    """Spectrogram and MFCCs of ``y`` (left) beside those of a corpus example (right)."""
+    import matplotlib.pyplot as plt
+
+    from . import display, features, spectral
+    from .audio import resample
+
+    columns = [(name, y, sr)]
+    if example is not None:
+        columns.append(example)
+    fig, axes = plt.subplots(2, len(columns), figsize=(5.2 * len(columns), 5.2), layout="constrained",
+                             squeeze=False)
+    for k, (name, yk, srk) in enumerate(columns):
+        yk = np.asarray(yk, dtype=np.float32)
+        if srk != 16000:   # one rate for both columns, so the pictures compare
+            yk = resample(yk, orig_sr=srk, target_sr=16000).astype(np.float32)
+        n_fft, hop = 512, 160
+        S_db = spectral.power_to_db(np.abs(spectral.stft(yk, n_fft=n_fft, hop_length=hop)) ** 2, ref=np.max)
+        display.spectrogram(S_db, sr=16000, hop_length=hop, ax=axes[0, k], title=f"{name}: spectrogram",
+                            colorbar=False, vmin=-80)
+        M = features.mfcc(yk, sr=16000, n_mfcc=13, n_fft=n_fft, hop_length=hop, n_mels=40)
+        axes[1, k].imshow(M, origin="lower", aspect="auto", cmap="coolwarm",
+                          extent=(0, M.shape[1] * hop / 16000, -0.5, 12.5))
+        axes[1, k].set_title(f"{name}: MFCC 0-12", fontsize="medium")
+        axes[1, k].set_xlabel("Time (s)")
+        axes[1, k].set_ylabel("Coefficient")
+    fig.suptitle(title)
+    return fig
+
+
+def _say_it_once(y, sr, recognize, example, *, source: str, show: bool) -> SayItResult:
+    import matplotlib.pyplot as plt
+
+    from . import display
+
+    label, scores = answer_of(recognize(y, sr))
+    if show:
+        display.play(y, sr=sr)
+    what = "the corpus example (static view: record yourself in JupyterLab)" if source == "example" \
+        else f"your {'recording' if source == 'microphone' else 'upload'}"
+    fig = _analysis_figure(y, sr, example, name="corpus example" if source == "example" else "you",
+                           title=f"The recogniser hears {label!r} in {what}")
+    if show:
+        lines = [f"The recogniser says: {label!r}"]
+        if scores:
+            lines += ["  scores (higher is better):"] + [f"    {k:>8s} {v:10.3f}" for k, v in list(scores.items())[:5]]
+        print("\n".join(lines))
+        _show(fig)
+    plt.close(fig)
+    return SayItResult(label, scores, np.asarray(y, dtype=np.float32), int(sr), source)
+
+
+class SayIt:
+    """What :func:`say_it` returns: the recorder and the latest result (None until a recording)."""
+
+    def __init__(self, recorder: Recorder, result: SayItResult | None, box=None):
+        self.recorder, self.result, self.box = recorder, result, box
+        self.error: str | None = None   # what went wrong with the last recording, if anything
+
+    def _ipython_display_(self):
+        # a cell ending in say_it(...) must not show the recorder a second time
+        pass
+
+    def __repr__(self) -> str:
+        return f"SayIt({self.recorder!r}, result={None if self.result is None else self.result.label!r})"
+
+
+def say_it(recognize, *, example=None, seconds: float = 2.0, static: bool | None = None,
+           show: bool = True) -> SayIt:
+    """Say a word into the microphone: hear it back, see it beside a corpus example, see what a model answers.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Shows a :func:`record` widget. After each recording it plays the
+    recording, draws its spectrogram and MFCCs beside those of ``example``
+    and prints what ``recognize(y, sr)`` answers, with its scores. Where
+    widgets do not run it does all that for ``example`` instead (so the cell
+    still runs, in CI too), titled as a static view.
+
+    Parameters
+    ----------
+    recognize : callable
+        ``recognize(y, sr)`` for float32 mono ``y`` at any ``sr``: a label, a
+        ``{label: score}`` dict (higher is better), or ``(label, scores)``.
+        E.g. ``lambda y, sr: rec.score(y, sr=sr)`` for an HMM word recogniser.
+    example : Clip, (y, sr) or None
+        A corpus recording to compare with (e.g. ``data.spoken_words(split="test")[0]``).
+    seconds : float
+        Recording length.
+    static, show
+        As in :func:`record`.
+
+    Returns
+    -------
+    SayIt
+        ``.recorder`` (a :class:`Recorder`), ``.result`` (a :class:`SayItResult`:
+        in static mode the example's, else None until the first recording).
+    """
+    if not callable(recognize):
+        raise ParameterError(f"recognize={recognize!r} must be a function recognize(y, sr)")
+    ex = None
+    if example is not None:
+        if hasattr(example, "audio") and hasattr(example, "sr"):
+            name = getattr(example, "label", None) or "example"
+            ex = (f"corpus example {name!r}", np.asarray(example.audio, dtype=np.float32), int(example.sr))
+        elif isinstance(example, tuple) and len(example) == 2:
+            ex = ("corpus example", np.asarray(example[0], dtype=np.float32), check_sr(example[1]))
+        else:
+            raise ParameterError(f"example={example!r} must be a data.Clip or a (y, sr) tuple")
+        valid_audio(ex[1], mono=True)
+    rec = record(seconds, static=static, show=False)
+    if rec.static:
+        if show:
+            print(rec.static_message())
+        if ex is None:
+            return SayIt(rec, None)
+        result = _say_it_once(ex[1], ex[2], recognize, None, source="example", show=show)
+        return SayIt(rec, result)
+
+    import ipywidgets
+
+    out = ipywidgets.Output()
+    box = ipywidgets.VBox([rec.widget, out])
+    holder = SayIt(rec, None, box)
+
+    def _react(y, sr):
+        out.clear_output()
+        with out:
+            try:
+                holder.result = _say_it_once(y, sr, recognize, ex, source=rec.source or "microphone", show=True)
+                holder.error = None
+            except Exception as err:  # shown to the learner in the widget, kept for the notebook
+                holder.error = f"{type(err).__name__}: {err}"
+                print(f"The recogniser failed on this recording: {holder.error}")
+
+    rec.on_audio(_react)
+    if show:
+        _show(box)
+    return holder
+
+
+def classifier_recognizer(model):
+    """``recognize(y, sr)`` for :func:`say_it` from a shipped classifier: its label probabilities.
+
+    Notebook: 07_audio_classification.ipynb
+
+    ``model`` needs ``.features(y, sr=sr)`` (a feature vector), a forward pass
+    giving logits and ``.config.labels`` (e.g. ``pretrained.load("words_mfcc_logreg")``);
+    the scores are the softmax of the logits.
+    """
+    import torch
+
+    for need in ("features", "config"):
+        if not hasattr(model, need):
+            raise ParameterError(f"model {type(model).__name__} has no .{need}; give say_it a function "
+                                 "recognize(y, sr) instead")
+
+    @torch.no_grad()
+    def recognize(y, sr):
+        x = torch.from_numpy(np.asarray(model.features(y, sr=sr), dtype=np.float32))[None]   # (1, n_features)
+        p = torch.softmax(model(x), dim=-1)[0]                                               # (n_labels,)
+        return {label: float(v) for label, v in zip(model.config.labels, p)}
+
+    return recognize
