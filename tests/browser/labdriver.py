@@ -116,13 +116,15 @@ class Lab:
                 self.proc.wait()
 
 
-def new_browser(*, width: int = 1280, height: int = 1000):
+def new_browser(*, width: int = 1280, height: int = 1000, extra_flags=()):
+    """Headless Chromium under chromedriver; ``extra_flags`` add to :data:`CHROMIUM_FLAGS`
+    (the recorder test's fake microphone, for one)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
+    for flag in [*CHROMIUM_FLAGS, *extra_flags]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-profile-')}")
     options.add_argument(f"--window-size={width},{height}")
