@@ -60,7 +60,7 @@ from .validation import check_positive_int, check_signal, check_sr
 __all__ = [
     "AudioDeviceError", "synthesis_window", "StreamingSTFT", "StreamingISTFT", "STFTProcessor",
     "StreamingFilter", "RingBuffer", "SlidingDecision", "Event", "StreamingEnhancer",
-    "StreamingKeywordSpotter", "classifier_scorer", "block_sizes", "run_blocks", "offline",
+    "StreamingKeywordSpotter", "classifier_scorer", "endpointed_scorer", "block_sizes", "run_blocks", "offline",
     "measure_latency", "real_time_factor", "DeadlineReport", "schedule_deadlines",
     "simulate_deadlines", "make_callback", "simulate_stream", "import_sounddevice", "live",
     "keyword_stream", "score_detections", "KWSScore",
@@ -646,6 +646,51 @@ def classifier_scorer(model, *, sr: int) -> tuple[Callable, tuple]:
         return torch.softmax(model(x), dim=-1)[0].double().numpy()             # (n_labels,)
 
     return score, labels
+
+
+def endpointed_scorer(score: Callable, n_labels: int, *, sr: int, frame_s: float = 0.02, margin_db: float = 10.0,
+                      tail_s: float = 0.15, merge_s: float = 0.12, pad_s: float = 0.05) -> Callable:
+    """Wrap a whole-word classifier so it scores only a *finished* word inside the window.
+
+    Notebook: 16_real_time.ipynb
+
+    A classifier trained on isolated words expects one word, start to end.
+    In a sliding window it sees half words and two words at once. This
+    wrapper finds speech by energy (frames of ``frame_s`` more than
+    ``margin_db`` above the window's 10th-percentile frame energy, gaps
+    shorter than ``merge_s`` bridged) and returns ``score(segment)`` only when
+    the last speech segment is complete: it started after the window's first
+    frame and the last ``tail_s`` are quiet. Otherwise zeros (no opinion). So
+    each word is scored on the few hops between its end and its leaving the
+    window, which :class:`SlidingDecision` smooths into one event.
+
+    Returns
+    -------
+    callable ``(window (n,)) -> scores (n_labels,)``
+    """
+    sr = check_sr(sr)
+    fl = check_positive_int(int(round(frame_s * sr)), "frame_s * sr")
+    tail = max(1, int(round(tail_s / frame_s)))
+    gap = max(1, int(round(merge_s / frame_s)))
+    pad = int(round(pad_s * sr))
+
+    def scored(w):
+        w = np.asarray(w)
+        n = len(w) // fl
+        e = 10 * np.log10(np.mean(w[:n * fl].reshape(n, fl).astype(np.float64) ** 2, axis=1) + 1e-12)   # (n,) dB
+        speech = e > np.percentile(e, 10) + margin_db
+        if not speech.any() or speech[-tail:].any():
+            return np.zeros(n_labels)          # silence, or a word still being spoken
+        idx = np.flatnonzero(speech)
+        j = len(idx) - 1
+        while j > 0 and idx[j] - idx[j - 1] <= gap:
+            j -= 1
+        start, end = idx[j], idx[-1]
+        if start == 0:
+            return np.zeros(n_labels)          # the word began before the window: not all of it is here
+        return score(w[max(0, start * fl - pad):min(len(w), (end + 1) * fl + pad)])
+
+    return scored
 
 
 class StreamingKeywordSpotter:

@@ -317,3 +317,25 @@ def test_callback_on_simulated_stream(block):
     assert blocks_seen == [block] * (n // block)
     cb(np.zeros((block, 1), np.float32), np.zeros((block, 1), np.float32), block, None, "input overflow")
     assert cb.status_count == 1
+
+
+def test_endpointed_scorer_scores_only_finished_words():
+    sr = 1000
+    calls = []
+    sc = stream.endpointed_scorer(lambda seg: calls.append(seg.copy()) or np.array([0.0, 1.0]), 2, sr=sr,
+                                  frame_s=0.02, tail_s=0.1, pad_s=0.0)
+    rng = np.random.default_rng(0)
+    w = 0.001 * rng.standard_normal(1000)
+    np.testing.assert_array_equal(sc(w), [0.0, 0.0])                 # silence: no opinion
+    w1 = w.copy()
+    w1[900:] += 0.5                                                    # a word still going at the window's end
+    np.testing.assert_array_equal(sc(w1), [0.0, 0.0])
+    w2 = w.copy()
+    w2[0:300] += 0.5                                                   # a word cut by the window's start
+    np.testing.assert_array_equal(sc(w2), [0.0, 0.0])
+    w3 = w.copy()
+    w3[400:600] += 0.5
+    w3[660:700] += 0.5                                                 # a 60 ms gap inside the word is bridged
+    np.testing.assert_array_equal(sc(w3), [0.0, 1.0])
+    np.testing.assert_array_equal(calls[-1], w3[400:700])             # exactly the word's frames
+    assert len(calls) == 1
