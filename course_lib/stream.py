@@ -579,47 +579,59 @@ class StreamingEnhancer(STFTProcessor):
 
         super().__init__(frame_fn, n_fft=n_fft, hop_length=hop_length, window=window, initial_state=initial_state)
 
+    @classmethod
+    def wiener(cls, *, sr: int = 16000, alpha: float = 0.98, xi_min_db: float = -25.0, window_s: float = 1.5,
+               smoothing: float = 0.85) -> "StreamingEnhancer":
+        """The streaming twin of ``enhance.wiener(y, sr=sr, noise="track")``.
 
-def wiener_gain_fn(*, alpha: float = 0.98, noise_frames: int = 10, noise_update: float = 0.98,
-                   gain_floor: float = 0.1):
-    """A causal decision-directed Wiener gain with a recursively tracked noise estimate.
+        Notebook: 16_real_time.ipynb
 
-    Notebook: 16_real_time.ipynb
+        Same frames (``enhance``'s 32 ms / 8 ms), same minimum-statistics noise
+        tracker (:func:`course_lib.enhance.minimum_statistics`: recursive
+        smoothing, a running minimum over ``window_s``, the same bias factor),
+        same decision-directed gain (:func:`course_lib.enhance.decision_directed`),
+        computed one frame at a time with the state carried. Both are causal,
+        so the output equals the offline one ``n_fft - 1`` samples later,
+        except within one frame of the start and the end (the offline STFT
+        is centred and normalises the edges differently).
+        """
+        from . import enhance
 
-    State ``(t, noise_psd, prev_clean_psd)``. The noise PSD is the mean of the
-    first ``noise_frames`` frames (the stream starts with noise only), then
-    tracked by ``N <- noise_update N + (1 - noise_update) P`` on frames whose
-    a-posteriori SNR is low; the a-priori SNR is decision directed
-    (Ephraim–Malah): ``xi = alpha |S_{t-1}|^2 / N + (1 - alpha) max(P / N - 1, 0)``;
-    ``G = max(xi / (1 + xi), gain_floor)``. Frame by frame, so the result does
-    not depend on how many frames arrive per call.
+        sr = check_sr(sr)
+        n_fft, hop = enhance._frame_sizes(sr, None, None)
+        if hop * 4 != n_fft:
+            raise ParameterError(f"enhance uses n_fft={n_fft}, hop_length={hop}; the streaming twin needs hop = n_fft / 4")
+        d = max(2, int(round(window_s * sr / hop)))
+        bias = enhance._min_stats_bias(d, smoothing)
+        xi_min = 10 ** (xi_min_db / 10)
 
-    Returns
-    -------
-    (gain_fn, initial_state) for :class:`StreamingEnhancer`.
-    """
+        def gain_fn(P, state):
+            G = np.ones_like(P)
+            for j in range(P.shape[1]):
+                p = P[:, j]
+                t = state["t"]
+                state["t"] = t + 1
+                if t == 0:
+                    # the stream's first frame ends one hop into the signal; the centred offline STFT has
+                    # no such frame, so it does not enter the noise tracker (it only shapes output before 0)
+                    continue
+                if t == 1:                                     # offline frame 0: initialise like enhance does
+                    state["s"] = p.copy()
+                    state["hist"] = np.repeat(p[:, None], d, axis=1)
+                else:
+                    state["s"] = smoothing * state["s"] + (1 - smoothing) * p
+                    state["hist"][:, t % d] = state["s"]
+                lam = np.maximum(bias * state["hist"].min(axis=1), 1e-20)   # minimum statistics, causal
+                gamma = p / lam
+                if t == 1:
+                    state["prev"] = np.maximum(gamma - 1, 0) * lam
+                xi = np.maximum(alpha * state["prev"] / lam + (1 - alpha) * np.maximum(gamma - 1, 0), xi_min)
+                g = xi / (1 + xi)
+                state["prev"] = g ** 2 * p
+                G[:, j] = g
+            return G, state
 
-    def gain_fn(P, state):
-        t, noise, prev = state
-        G = np.empty_like(P)
-        for j in range(P.shape[1]):
-            p = P[:, j]
-            if t < noise_frames:
-                noise = p / (t + 1) + noise * t / (t + 1)
-                prev = np.zeros_like(p) if prev is None else prev
-            else:
-                gamma = p / np.maximum(noise, 1e-20)
-                if np.mean(gamma) < 2.0:          # a noise-like frame: keep tracking the noise
-                    noise = noise_update * noise + (1 - noise_update) * p
-            n = np.maximum(noise, 1e-20)
-            xi = alpha * prev / n + (1 - alpha) * np.maximum(p / n - 1.0, 0.0)
-            g = np.maximum(xi / (1.0 + xi), gain_floor)
-            prev = (g ** 2) * p
-            G[:, j] = g
-            t += 1
-        return G, (t, noise, prev)
-
-    return gain_fn, (lambda: (0, 0.0, None))
+        return cls(gain_fn, n_fft=n_fft, hop_length=hop, initial_state=lambda: {"t": 0})
 
 
 # --------------------------------------------------------------------------- chapter 07: keyword spotting
