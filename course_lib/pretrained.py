@@ -39,6 +39,7 @@ import csv
 import hashlib
 import importlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -123,7 +124,22 @@ def verify(name: str, *, models_dir=None) -> list[Path]:
     return paths
 
 
+def _qualified(cls) -> str | None:
+    """``"course_lib.module:Class"`` for a class defined in course_lib, else None."""
+    module = getattr(cls, "__module__", "")
+    return f"{module}:{cls.__name__}" if module.split(".")[0] == "course_lib" else None
+
+
 def _architecture(arch: str):
+    # A chapter's model class may be named by its place in course_lib ("course_lib.classify:KwsNet")
+    # instead of a line in ARCHITECTURES; nothing outside course_lib is ever imported.
+    if arch not in ARCHITECTURES and re.fullmatch(r"course_lib(\.[A-Za-z_]\w*)+:[A-Za-z_]\w*", arch):
+        module, cls = arch.split(":")
+        try:
+            return getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            raise CheckpointError(f"architecture {arch!r} is not in this version of course_lib; "
+                                  "update the course or retrain the model") from None
     if arch not in ARCHITECTURES:
         raise CheckpointError(f"architecture {arch!r} is unknown to this version of course_lib "
                               f"(known: {sorted(ARCHITECTURES)}); update the course or retrain the model")
@@ -175,14 +191,18 @@ def save(model: torch.nn.Module, name: str, *, record: dict, models_dir=None) ->
     """Write ``name``'s weights, config and training record and (re)list them in the manifest.
 
     Used by ``tools/train_models.py``; the model's class must be in :data:`ARCHITECTURES`
-    and have a ``config`` dataclass attribute.
+    or defined in a ``course_lib`` module (then ``NAME.json`` names it as
+    ``"course_lib.module:Class"``), and have a ``config`` dataclass attribute.
     """
     from .train import save_weights
 
     models_dir = Path(models_dir) if models_dir is not None else MODELS_DIR
     arch = type(model).__name__
     if arch not in ARCHITECTURES:
-        raise ParameterError(f"{arch} is not in pretrained.ARCHITECTURES; add it there first")
+        arch = _qualified(type(model))
+    if arch is None:
+        raise ParameterError(f"{type(model).__name__} is neither in pretrained.ARCHITECTURES nor a course_lib "
+                             "class; add it to ARCHITECTURES or define it in a course_lib module")
     models_dir.mkdir(parents=True, exist_ok=True)
     files = [
         save_weights(models_dir / f"{name}.safetensors", model.state_dict(), metadata={"name": name}),

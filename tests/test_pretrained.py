@@ -173,6 +173,35 @@ def test_save_then_load_round_trip(tmp_path):
         assert [r["file"] for r in csv.DictReader(f)] == ["tiny.json", "tiny.record.json", "tiny.safetensors"]
 
 
+
+class _Subclassed(pretrained.MfccLogReg):
+    """Stands for a chapter's model class that is not listed in ARCHITECTURES."""
+
+
+def test_a_course_lib_class_outside_architectures_round_trips_by_its_qualified_name(tmp_path, monkeypatch):
+    cfg = pretrained.MfccStatsConfig(labels=("yes", "no"))
+    m = _Subclassed(cfg)
+    monkeypatch.setattr(_Subclassed, "__module__", "course_lib.pretrained")
+    monkeypatch.setattr(pretrained, "_Subclassed", _Subclassed, raising=False)
+    pretrained.save(m, "sub", record={}, models_dir=tmp_path)
+    spec = json.loads((tmp_path / "sub.json").read_text())
+    assert spec["architecture"] == "course_lib.pretrained:_Subclassed"
+    assert type(pretrained.load("sub", models_dir=tmp_path, device="cpu")) is _Subclassed
+    # a class from outside course_lib is refused when saving, and never imported when loading
+    monkeypatch.setattr(_Subclassed, "__module__", "tests.test_pretrained")
+    with pytest.raises(ParameterError, match="neither in pretrained.ARCHITECTURES"):
+        pretrained.save(m, "sub2", record={}, models_dir=tmp_path)
+    for arch in ("os:system", "tests.test_pretrained:_Subclassed", "course_lib.nowhere:Model"):
+        (tmp_path / "sub.json").write_text(json.dumps({**spec, "architecture": arch}))
+        rows = (tmp_path / "manifest.csv").read_text().splitlines()
+        digest = hashlib.sha256((tmp_path / "sub.json").read_bytes()).hexdigest()
+        size = (tmp_path / "sub.json").stat().st_size
+        rows = [f"sub,sub.json,{digest},{size}" if r.startswith("sub,sub.json,") else r for r in rows]
+        (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+        with pytest.raises(pretrained.CheckpointError, match="architecture"):
+            pretrained.load("sub", models_dir=tmp_path, device="cpu")
+
+
 def test_mfcc_stats_shape_and_order_matter():
     cfg = pretrained.MfccStatsConfig(labels=("a", "b"))
     sr = 16000
