@@ -109,6 +109,12 @@ function render({model, el: root}) {
       for (const c of chunks) { y.set(c, at); at += c.length; }
       say(`Sending ${(got / sr).toFixed(2)} s at ${sr} Hz to Python ...`, "busy");
       send(model, [y], sr, "microphone", "");
+      // Python answers by setting the status; silence means no kernel is listening
+      setTimeout(() => {
+        if (status.dataset.kind === "busy") {
+          say("Python did not answer: is the kernel running? Run the cell again (or restart the kernel).", "error");
+        }
+      }, 15000);
     } catch (err) {
       say(`Recording failed: ${err.name}: ${err.message}`, "error");
       model.send({type: "error", name: err.name, message: String(err.message)});

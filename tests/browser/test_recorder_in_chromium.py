@@ -97,6 +97,16 @@ def shots(request) -> Path:
     return folder
 
 
+def _write_notebook(path: Path, sources: list[str]) -> str:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(src) for src in sources],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path.name
+
+
 def _run_cell(driver, i: int, *, timeout: float = 120.0) -> dict:
     driver.execute_script(
         "const nb = window.jupyterapp.shell.currentWidget; nb.content.activeCellIndex = arguments[0];"
@@ -148,8 +158,6 @@ def _wait_text(driver, i: int, needle: str, *, timeout: float = 30.0) -> str:
 
 @pytest.mark.timeout(300)
 def test_recording_through_the_widget_names_the_digit(browser, lab, shots):
-    from test_notebooks_in_chromium import _write_notebook
-
     name = _write_notebook(Path(lab.root) / "say_it.ipynb", CELLS + [BROKEN_CELL, "broken.audio()"])
     labdriver.open_notebook(browser, lab, name)
     try:
