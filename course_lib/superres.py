@@ -43,7 +43,9 @@ from .errors import ParameterError
 from .validation import check_positive_int, check_signal, check_sr
 
 __all__ = ["METHODS", "low_resolution", "upsample", "BandwidthExtenderConfig", "BandwidthExtender",
-           "extension_features", "training_pairs", "segments", "evaluate", "choose_gain", "high_band_db",
+           "extension_features", "training_pairs", "segments", "evaluate", "choose_energy", "energy_ceiling_gains",
+           "high_band_db",
+           "train_extender",
            "full_band_speakers"]
 
 #: The interpolation baselines of :func:`upsample`.
@@ -177,7 +179,7 @@ class BandwidthExtenderConfig:
     context: int = 4            # frames of context on each side (first layer's kernel: 2 context + 1)
     hidden: int = 192
     n_layers: int = 3
-    high_band_gain_db: float = 0.0   # added to the predicted log magnitude at synthesis (chosen on valid)
+    high_band_energy: float = 1.0    # fraction of the predicted high band's energy kept at synthesis (chosen on valid)
     floor: float = 1e-5         # magnitude floor before the log
 
     def __post_init__(self):
@@ -191,6 +193,8 @@ class BandwidthExtenderConfig:
             raise ParameterError(f"keep={self.keep} must lie in [0.25, 1]")
         if not self.floor > 0:
             raise ParameterError(f"floor={self.floor} must be positive")
+        if not 0 < self.high_band_energy <= 1:
+            raise ParameterError(f"high_band_energy={self.high_band_energy} must lie in (0, 1]")
 
     @property
     def n_bins(self) -> int:
@@ -260,13 +264,58 @@ class BandwidthExtender(nn.Module):
         self.eval()
         p = next(self.parameters())
         pred = self(torch.from_numpy(x[None]).to(p.device, p.dtype))[0].cpu().numpy().astype(np.float64)
-        mag = np.exp(pred + offset + cfg.high_band_gain_db * np.log(10) / 20)
+        mag = np.exp(pred + offset)
+        mag *= np.sqrt(energy_ceiling_gains(mag ** 2, keep=cfg.high_band_energy))
         k = np.arange(cfg.n_in, cfg.n_bins)
         phase = np.angle(X[k % cfg.n_in])                # spectral translation of the low band's phase
         Y = X.copy()
         Y[cfg.n_in:] = mag * np.exp(1j * phase)
         out = istft(Y, hop_length=cfg.hop_length, length=len(up))
         return out.astype(np.float32)
+
+
+def energy_ceiling_gains(power, *, keep: float) -> np.ndarray:
+    """Power gains that keep a fraction ``keep`` of ``power``'s total by capping its loudest values.
+
+    Notebook: 10_super_resolution.ipynb
+
+    The predicted band has the right magnitudes but not the true phase, so every bit
+    of its energy adds error energy (SNR falls); LSD, a mean of *log* errors, cares
+    about every bin equally. Minimising the summed log error for a given energy
+    budget ``Σ g P = keep · Σ P`` gives ``g = min(1, c / P)``: a ceiling ``c`` on the
+    power (water-filling). Quiet bins, which cost little energy, stay as predicted;
+    the loud ones, which cost most, are capped.
+
+    Parameters
+    ----------
+    power : np.ndarray, non-negative
+    keep : float in (0, 1]
+
+    Returns
+    -------
+    np.ndarray, same shape: gains in (0, 1].
+
+    >>> energy_ceiling_gains(np.array([1.0, 1.0, 8.0]), keep=0.5)   # 10 -> 5: the 8 is capped at 3
+    array([1.   , 1.   , 0.375])
+    """
+    P = np.asarray(power, dtype=np.float64)
+    if not 0 < keep <= 1:
+        raise ParameterError(f"keep={keep} must lie in (0, 1]")
+    if np.any(P < 0) or not np.all(np.isfinite(P)):
+        raise ParameterError("power must be finite and non-negative")
+    total = P.sum()
+    if keep == 1 or total == 0:
+        return np.ones_like(P)
+    target = keep * total
+    v = np.sort(P.ravel())[::-1]                         # descending
+    csum = np.cumsum(v)
+    # with the m largest values capped at c: c * m + (total - csum[m - 1]) = target, and v[m] <= c <= v[m - 1]
+    m = np.arange(1, len(v) + 1)
+    c = (target - (total - csum)) / m
+    ok = (c <= v) & (c >= np.append(v[1:], 0.0))
+    c = float(c[np.argmax(ok)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(P > c, c / np.where(P > 0, P, 1.0), 1.0)
 
 
 def extension_features(y_up, *, config: BandwidthExtenderConfig):
@@ -420,31 +469,62 @@ def segments(clips, *, config: BandwidthExtenderConfig, frames: int = 64):
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
 
 
-def choose_gain(model: BandwidthExtender, clips, *, gains_db=(0.0, -3.0, -6.0, -9.0, -12.0),
-                max_snr_loss_db: float = 1.0) -> tuple[float, list[dict]]:
-    """Pick the high-band gain with the lowest LSD whose SNR is within ``max_snr_loss_db`` of "sinc".
+def choose_energy(model: BandwidthExtender, clips, *, keeps=(1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12),
+                  max_snr_loss_db: float = 1.0) -> tuple[float, list[dict]]:
+    """Pick the kept high-band energy with the lowest LSD whose SNR is within ``max_snr_loss_db`` of "sinc".
 
     Notebook: 10_super_resolution.ipynb
 
-    The predicted band has the right magnitude but not the true phase, so every dB
-    of it adds error energy: SNR prefers a quiet guess, LSD a faithful one. Run on
-    the *validation* voices; sets ``model.config.high_band_gain_db`` and returns
-    ``(gain, table)`` with one row per gain tried.
+    SNR rewards a quiet guess (the true phase is unknowable), LSD a faithful one: see
+    :func:`energy_ceiling_gains`. Run on the *validation* voices; sets
+    ``model.config.high_band_energy`` and returns ``(keep, table)``, one row per value tried.
     """
     factor = model.config.factor
     base = evaluate(clips, factor=factor, methods=("sinc",), progress=False)["sinc"]
     table, best = [], None
-    for g in gains_db:
-        model.config.high_band_gain_db = float(g)
+    for keep in keeps:
+        model.config.high_band_energy = float(keep)
         r = evaluate(clips, factor=factor, model=model, methods=(), progress=False)["model"]
         ok = r["snr"] >= base["snr"] - max_snr_loss_db
-        table.append({"gain_db": float(g), "lsd": r["lsd"], "snr": r["snr"], "sinc_snr": base["snr"], "ok": ok})
+        table.append({"keep": float(keep), "lsd": r["lsd"], "snr": r["snr"], "sinc_snr": base["snr"], "ok": ok})
         if ok and (best is None or r["lsd"] < best["lsd"]):
             best = table[-1]
     if best is None:
         best = max(table, key=lambda r: r["snr"])
-    model.config.high_band_gain_db = best["gain_db"]
-    return best["gain_db"], table
+    model.config.high_band_energy = best["keep"]
+    return best["keep"], table
+
+
+def train_extender(*, factor: int, time_budget: float, epochs: int = 1000, seed: int = 0, train_clips=None,
+                   valid_clips=None, progress: bool = True, **config):
+    """Train a :class:`BandwidthExtender` on full-band corpus speech; returns ``(model, history, table)``.
+
+    Notebook: 10_super_resolution.ipynb
+
+    Training clips default to the corpus's training sentences of the voices that
+    keep a full band (:func:`full_band_speakers`); the loss is the L1 distance of
+    log magnitudes (what LSD measures, in natural-log units, on the model's own
+    512-point STFT). Afterwards the kept high-band energy is chosen on
+    ``valid_clips`` (default: every 4th validation sentence) with :func:`choose_energy`.
+    """
+    from . import data, train
+
+    if train_clips is None:
+        train_clips = data.sentences(split="train")
+        keep = set(full_band_speakers(train_clips))
+        train_clips = [c for c in train_clips if c.speaker in keep]
+    if valid_clips is None:
+        valid_clips = data.sentences(split="valid")[::4]
+    cfg = BandwidthExtenderConfig(factor=factor, **config)
+    X, Y = segments(train_clips, config=cfg)
+    torch.manual_seed(seed)
+    model = BandwidthExtender(cfg)
+    history = train.fit(model, (X, Y), loss_fn=lambda out, target: (out - target).abs().mean(),
+                        time_budget=time_budget, epochs=epochs, batch_size=32, lr=2e-3, seed=seed,
+                        progress=progress, desc=f"bandwidth x{factor}")
+    model.cpu().eval()
+    _, table = choose_energy(model, valid_clips)
+    return model, history, table
 
 
 def config_dict(model: BandwidthExtender) -> dict:

@@ -157,7 +157,7 @@ def test_high_band_db_known_answer():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(factor=1), "at least 2"), (dict(n_fft=500, factor=4), "multiple"), (dict(keep=0.1), "keep"),
-    (dict(hidden=0), "hidden"), (dict(sr=-1), "sample rate"),
+    (dict(hidden=0), "hidden"), (dict(sr=-1), "sample rate"), (dict(high_band_energy=0.0), "high_band_energy"),
 ])
 def test_config_is_validated(kwargs, match):
     with pytest.raises(ParameterError, match=match):
@@ -242,3 +242,32 @@ def test_evaluate_scores_each_method_per_speaker():
     assert set(r) == {"zoh", "sinc"} and set(r["sinc"]["per_speaker"]) == {"s0", "s1"}
     # white noise to 7 kHz: the empty upper band costs sinc more LSD than zoh's images, and zoh more SNR
     assert r["sinc"]["lsd"] > r["zoh"]["lsd"] and r["sinc"]["snr"] > r["zoh"]["snr"]
+
+
+# --------------------------------------------------------------------------- the energy budget
+
+def test_energy_ceiling_meets_the_budget_and_equals_bisection():
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        P = rng.exponential(size=rng.integers(1, 60)) ** 3
+        keep = float(rng.uniform(0.02, 1.0))
+        g = superres.energy_ceiling_gains(P, keep=keep)
+        assert np.all((g > 0) & (g <= 1))
+        assert (g * P).sum() == pytest.approx(keep * P.sum(), rel=1e-9)
+        # the same ceiling found by bisection on c (sum of min(P, c) is increasing in c)
+        lo, hi = 0.0, P.max()
+        for _ in range(200):
+            c = (lo + hi) / 2
+            lo, hi = (c, hi) if np.minimum(P, c).sum() < keep * P.sum() else (lo, c)
+        np.testing.assert_allclose(g * P, np.minimum(P, hi), rtol=1e-9, atol=1e-12 * P.max())
+
+
+def test_energy_ceiling_costs_less_log_error_than_a_uniform_gain():
+    # same energy kept, smaller total |log gain|: the reason for capping rather than scaling
+    P = np.random.default_rng(12).exponential(size=500) ** 4
+    for keep in (0.7, 0.35, 0.12):
+        g = superres.energy_ceiling_gains(P, keep=keep)
+        assert np.abs(np.log10(g)).sum() < np.abs(np.log10(keep)) * len(P)
+    assert np.all(superres.energy_ceiling_gains(P, keep=1.0) == 1)
+    with pytest.raises(ParameterError, match="keep"):
+        superres.energy_ceiling_gains(P, keep=0)
