@@ -24,7 +24,16 @@ def _source(cell) -> str:
 def test_notebooks_exist_and_are_numbered_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
     assert numbers[:2] == [0, 1], f"notebooks 00 and 01 must exist, found {[p.name for p in NOTEBOOKS]}"
-    assert numbers == list(range(len(numbers))), f"gaps in the numbering: {numbers}"
+    assert len(set(numbers)) == len(numbers), f"two notebooks share a number: {[p.name for p in NOTEBOOKS]}"
+    # chapters land out of order; a missing number must be a chapter README's table marks as planned
+    readme = (REPO / "README.md").read_text()
+    planned = {int(m) for m in re.findall(r"^\| (\d\d) \| `\d\d_\w+\.ipynb` \|.*\| planned", readme, re.M)}
+    gaps = set(range(max(numbers) + 1)) - set(numbers)
+    assert gaps <= planned, f"notebooks {sorted(gaps - planned)} are missing and not marked planned in README.md"
+    for p in NOTEBOOKS:
+        row = re.search(rf"^\| {p.name[:2]} \| `([^`]+)` \|.*\|\s*([^|]+?)\s*\|$", readme, re.M)
+        assert row and row.group(1) == p.name, f"README.md's chapter table must list {p.name}"
+        assert "planned" not in row.group(2), f"README.md still marks {p.name} as planned"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
