@@ -52,7 +52,7 @@ $(DEPS_STAMP):
 	@if [ -z "$(PYTHON)" ]; then echo "No python3.11 found: install Python 3.11 with venv (e.g. apt install python3.11-venv)"; exit 1; fi
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "The course is pinned for Python 3.11; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
 	@if [ -x $(PY) ]; then echo "Updating the course environment in $(VENV) to the changed pins ..."; else \
-		echo "Building the course environment in $(VENV): about 3.2 GB to download, 6.2 GB on disk"; \
+		echo "Building the course environment in $(VENV): about 3.3 GB to download, 6.6 GB on disk"; \
 		echo "(mostly PyTorch and its CUDA libraries); 3 to 20 minutes, depending on your connection."; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "  installing pip, setuptools, wheel ..."

@@ -111,7 +111,7 @@ def test_setup_keeps_pip_output_in_its_log(tmp_path):
     for line in pip_lines:
         assert f"> {venv}/setup.log 2>&1" in line or f">> {venv}/setup.log 2>&1" in line, line
         assert "Full log: " in line, line  # a failure names the log
-    assert "3.2 GB to download" in out and "Next: make lab" in out
+    assert "3.3 GB to download" in out and "Next: make lab" in out
 
 
 def test_a_failing_setup_shows_the_end_of_its_log_and_names_it(tmp_path):
