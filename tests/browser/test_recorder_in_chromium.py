@@ -8,11 +8,13 @@ notebook in JupyterLab shows ``widgets.say_it`` with the shipped
 ``words_mfcc_logreg`` classifier; the test presses the widget's record button,
 waits for the recording to reach the kernel, and checks that the recogniser names
 the digit, both in the widget (``say_it``'s answer) and from ``recorder.audio()``
-in the next cell. Without the JavaScript's send the kernel gets nothing: the
-self-test at the end breaks it and checks that the same steps report that.
+in the next cell. Then the fallback: a WAV file through the widget's file input
+(decoded by the browser). Without the JavaScript's send the kernel gets nothing:
+the self-test at the end breaks it and checks that the same steps report that
+(and the recording test was seen failing with recorder.js's send disabled).
 
 Skipped, and says why, where the browser suite is (no chromium / chromedriver /
-selenium). Costs one JupyterLab start, one kernel and two 2 s recordings (~30 s).
+selenium). Costs one JupyterLab start, one kernel, two 2 s recordings and an upload (~60 s on 2 busy cores).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CELLS = [
     "y, sr = s.recorder.audio()\n"
     "print('RESULT', sr, len(y), y.dtype, model.predict(y, sr=sr), s.result.label)",
 ]
+UPLOAD_CELL = "print('UPLOAD', s.recorder.source, s.recorder.name, len(s.recorder.audio()[0]), s.result.label)"
 # The self-test's cell: a recorder whose JavaScript never sends (its model.send calls disabled).
 BROKEN_CELL = (
     "cls = widgets._recorder_widget_class()\n"
@@ -64,8 +67,11 @@ def word_wav(tmp_path_factory):
     y = np.zeros(3 * clip.sr, np.float32)
     start = int(0.3 * clip.sr)
     y[start:start + len(clip.audio)] = clip.audio
-    path = tmp_path_factory.mktemp("fake-mic") / f"{WORD}.wav"
+    folder = tmp_path_factory.mktemp("fake-mic")
+    path = folder / f"{WORD}.wav"
     sf.write(path, y, clip.sr, subtype="PCM_16")
+    # the same word as a 1.5 s file to upload (the fallback without a microphone)
+    sf.write(folder / f"{WORD}-upload.wav", y[: int(1.5 * clip.sr)], clip.sr, subtype="PCM_16")
     return path
 
 
@@ -158,7 +164,7 @@ def _wait_text(driver, i: int, needle: str, *, timeout: float = 30.0) -> str:
 
 @pytest.mark.timeout(300)
 def test_recording_through_the_widget_names_the_digit(browser, lab, shots):
-    name = _write_notebook(Path(lab.root) / "say_it.ipynb", CELLS + [BROKEN_CELL, "broken.audio()"])
+    name = _write_notebook(Path(lab.root) / "say_it.ipynb", CELLS + [BROKEN_CELL, "broken.audio()", UPLOAD_CELL])
     labdriver.open_notebook(browser, lab, name)
     try:
         first = _run_cell(browser, 0)
@@ -174,6 +180,27 @@ def test_recording_through_the_widget_names_the_digit(browser, lab, shots):
         assert predicted == WORD and said == WORD, out
     finally:
         labdriver.screenshot(browser, shots / "recorder.png")
+
+
+@pytest.mark.timeout(120)
+def test_uploading_a_file_instead(browser, lab, word_wav, shots):
+    """The fallback for a browser without a microphone: the file input of the same say_it widget."""
+    from selenium.webdriver.common.by import By
+
+    if not Path(lab.root, "say_it.ipynb").exists():
+        pytest.skip("the recording test did not open the notebook")
+    cell = browser.execute_script("return window.jupyterapp.shell.currentWidget.content.widgets[0].node;")
+    status = cell.find_element(By.CSS_SELECTOR, ".course-recorder-status")
+    cell.find_element(By.CSS_SELECTOR, ".course-recorder-upload input[type=file]").send_keys(
+        str(word_wav.with_name(f"{WORD}-upload.wav")))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not status.text.startswith("Got 1.50 s"):
+        time.sleep(0.3)
+    assert status.get_attribute("data-kind") == "ok" and status.text.startswith("Got 1.50 s"), status.text
+    out = "".join(o["text"] or "" for o in _run_cell(browser, 4)["outputs"])
+    _, source, name, n, said = out.split()
+    assert (source, name, said) == ("upload", f"{WORD}-upload.wav", WORD), out
+    labdriver.screenshot(browser, shots / "recorder-upload.png")
 
 
 @pytest.mark.timeout(120)
