@@ -580,30 +580,53 @@ class StreamingEnhancer(STFTProcessor):
         super().__init__(frame_fn, n_fft=n_fft, hop_length=hop_length, window=window, initial_state=initial_state)
 
     @classmethod
-    def wiener(cls, *, sr: int = 16000, alpha: float = 0.98, xi_min_db: float = -25.0, window_s: float = 1.5,
-               smoothing: float = 0.85) -> "StreamingEnhancer":
+    def wiener(cls, *, sr: int = 16000, **overrides) -> "StreamingEnhancer":
         """The streaming twin of ``enhance.wiener(y, sr=sr, noise="track")``.
 
         Notebook: 16_real_time.ipynb
 
         Same frames (``enhance``'s 32 ms / 8 ms), same minimum-statistics noise
         tracker (:func:`course_lib.enhance.minimum_statistics`: recursive
-        smoothing, a running minimum over ``window_s``, the same bias factor),
-        same decision-directed gain (:func:`course_lib.enhance.decision_directed`),
-        computed one frame at a time with the state carried. Both are causal,
-        so the output equals the offline one ``n_fft - 1`` samples later,
-        except within one frame of the start and the end (the offline STFT
-        is centred and normalises the edges differently).
+        smoothing, a running minimum, its bias factor, smoothing across
+        frequency), same decision-directed gain
+        (:func:`course_lib.enhance.decision_directed`), computed one frame at a
+        time with the state carried. The settings are read from those
+        functions' defaults (``overrides`` may change ``alpha``, ``xi_min_db``,
+        ``noise_factor``, ``window``, ``smoothing``, ``freq_smoothing``). Both are
+        causal, so the output equals the offline one ``n_fft - 1`` samples
+        later, except within one frame of the start and the end (the offline
+        STFT is centred and normalises the edges differently).
         """
+        import inspect
+
         from . import enhance
 
         sr = check_sr(sr)
+        defaults = {}
+        for fn in (enhance.minimum_statistics, enhance.decision_directed, enhance.wiener):
+            defaults.update({k: v.default for k, v in inspect.signature(fn).parameters.items()
+                             if v.default is not inspect.Parameter.empty})
+        unknown = set(overrides) - {"alpha", "xi_min_db", "noise_factor", "window", "smoothing", "freq_smoothing"}
+        if unknown:
+            raise ParameterError(f"unknown settings {sorted(unknown)} for the streaming Wiener enhancer")
+        opt = {**defaults, **overrides}
+        alpha, smoothing = float(opt["alpha"]), float(opt["smoothing"])
+        noise_factor = float(opt.get("noise_factor", 1.0))
+        freq_smoothing = int(opt.get("freq_smoothing", 1))
         n_fft, hop = enhance._frame_sizes(sr, None, None)
         if hop * 4 != n_fft:
             raise ParameterError(f"enhance uses n_fft={n_fft}, hop_length={hop}; the streaming twin needs hop = n_fft / 4")
-        d = max(2, int(round(window_s * sr / hop)))
+        d = max(2, int(round(float(opt["window"]) * sr / hop)))
         bias = enhance._min_stats_bias(d, smoothing)
-        xi_min = 10 ** (xi_min_db / 10)
+        xi_min = 10 ** (float(opt["xi_min_db"]) / 10)
+
+        def noise_from_min(m):
+            lam = bias * m
+            if freq_smoothing > 1:
+                from scipy.ndimage import uniform_filter1d
+
+                lam = uniform_filter1d(lam, freq_smoothing, mode="nearest")
+            return np.maximum(noise_factor * lam, 1e-20)
 
         def gain_fn(P, state):
             G = np.ones_like(P)
@@ -621,7 +644,7 @@ class StreamingEnhancer(STFTProcessor):
                 else:
                     state["s"] = smoothing * state["s"] + (1 - smoothing) * p
                     state["hist"][:, t % d] = state["s"]
-                lam = np.maximum(bias * state["hist"].min(axis=1), 1e-20)   # minimum statistics, causal
+                lam = noise_from_min(state["hist"].min(axis=1))       # minimum statistics, causal
                 gamma = p / lam
                 if t == 1:
                     state["prev"] = np.maximum(gamma - 1, 0) * lam
