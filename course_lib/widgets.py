@@ -17,7 +17,9 @@ without a browser:
 The demo is static when ``static=True``, or (with ``static=None``, the
 default) when any of these holds: the environment variable
 ``COURSE_STATIC_WIDGETS`` is set to 1, fast mode is on
-(:func:`course_lib.config.fast`: CI, nbval, ``make test``), ipywidgets is not installed, or the code is not running in a
+(:func:`course_lib.config.fast`: CI, nbval, ``make test``) and
+``COURSE_STATIC_WIDGETS`` is not set to 0 (the browser suite sets 0 to get live
+widgets in fast mode), ipywidgets is not installed, or the code is not running in a
 Jupyter kernel (a plain script or the IPython terminal cannot show sliders).
 
 The microphone recorder (:func:`record`, notebook 04) and the "say it yourself"
@@ -52,6 +54,10 @@ _TRUE = {"1", "true", "yes", "on"}
 
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def _env_false(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"0", "false", "no", "off"}
 
 
 def _in_kernel() -> bool:
@@ -93,7 +99,10 @@ def use_static(static: bool | None = None) -> bool:
                 "pip install ipywidgets, or use static=True"
             )
         return static
-    if _env_true("COURSE_STATIC_WIDGETS") or config.fast():
+    if _env_true("COURSE_STATIC_WIDGETS"):
+        return True
+    # COURSE_STATIC_WIDGETS=0 asks for live widgets even in fast mode (the browser suite does)
+    if config.fast() and not _env_false("COURSE_STATIC_WIDGETS"):
         return True
     return not (_have_ipywidgets() and _in_kernel())
 

@@ -93,6 +93,17 @@ def test_use_static_from_environment(no_env, monkeypatch, var):
     assert widgets.use_static() is True
 
 
+def test_course_static_widgets_0_gives_live_widgets_in_fast_mode(no_env, monkeypatch):
+    """The browser suite runs fast mode with COURSE_STATIC_WIDGETS=0 to move real sliders."""
+    monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert widgets.use_static() is True
+    monkeypatch.setenv("COURSE_STATIC_WIDGETS", "0")
+    assert widgets.use_static() is False
+    monkeypatch.setattr(widgets, "_in_kernel", lambda: False)   # still static where no kernel can show them
+    assert widgets.use_static() is True
+
+
 def test_use_static_without_ipywidgets(no_env, monkeypatch):
     monkeypatch.setattr(widgets, "_in_kernel", lambda: True)
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import now fails
