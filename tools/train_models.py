@@ -144,10 +144,38 @@ def superres_x4(*, seed: int) -> tuple:
     return _superres(4, seed=seed)
 
 
+def ctc_bigru(*, seed: int) -> tuple:
+    """Chapter 05's CTC recogniser (course_lib.asr.models.CTCRecognizer): log-mel, conv subsampling, BiGRU.
+
+    Training: every training voice's sentences, spoken words and digit strings, with speed perturbation
+    (0.85-1.15), a random recording chain (room, band, telephone, noise train takes, level) and SpecAugment;
+    best epoch by valid CTC loss. Test (voices never heard): CER/WER per voice, greedy / beam / beam + LM,
+    connected digits, babble and fan noise (test takes) at 10 dB SNR. Budget: $CTC_TIME_BUDGET seconds (4800).
+    """
+    import torch
+
+    from course_lib.asr import training
+    from course_lib.asr.models import CTCConfig
+
+    torch.set_num_threads(1)                # a busy shared CPU: one thread (see words_mfcc_logreg)
+    budget = float(os.environ.get("CTC_TIME_BUDGET", "4800"))
+    cfg = CTCConfig(channels=128, n_conv=1, hidden=160, n_layers=3, dropout=0.15)
+    ckpt = os.environ.get("CTC_CHECKPOINT_DIR")
+    model, history = training.train_recognizer(cfg, time_budget=budget, batch_size=16, lr=2e-3, seed=seed,
+                                               checkpoint_dir=ckpt, resume=ckpt is not None, desc="ctc_bigru")
+    test = training.report(model)
+    best = history.epochs[history.best_epoch]
+    metrics = {"test": test, "valid_ctc_loss": best["valid_loss"], "train_ctc_loss": best["train_loss"],
+               "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
+               "train_seconds": history.wall_time, "n_parameters": test["n_parameters"]}
+    return model, metrics
+
+
 RECIPES = {
     "words_mfcc_logreg": words_mfcc_logreg,
     "superres_x2": superres_x2,
     "superres_x4": superres_x4,
+    "ctc_bigru": ctc_bigru,
 }
 
 
