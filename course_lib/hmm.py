@@ -54,7 +54,7 @@ from .errors import ParameterError
 __all__ = [
     "ForwardResult", "ViterbiResult", "DTWResult",
     "forward", "backward", "posteriors", "viterbi", "left_to_right", "brute_force",
-    "endpoint", "word_features", "FEATURE_SR", "n_states_for", "RecognizerConfig", "WordRecognizer",
+    "endpoint", "word_features", "viterbi_left_to_right", "FEATURE_SR", "n_states_for", "RecognizerConfig", "WordRecognizer",
     "Evaluation", "evaluate", "dtw", "DTWRecognizer",
 ]
 
@@ -395,15 +395,21 @@ def left_to_right(n_states: int, *, self_loop: float = 0.5, max_jump: int = 1) -
 
 # --------------------------------------------------------------------------- features for words
 
-def endpoint(y: np.ndarray, *, sr: int, top_db: float = 35.0, margin: float = 0.05) -> np.ndarray:
+def endpoint(y: np.ndarray, *, sr: int, top_db: float = 35.0, margin: float = 0.05,
+             floor_db: float | None = 10.0) -> np.ndarray:
     """Cut the leading and trailing silence off a recording of one word (energy endpointing).
 
     Notebook: 04_hmm_word_recognition.ipynb
 
     Frames of 25 ms every 10 ms; keep from the first to the last frame whose
-    energy is within ``top_db`` of the loudest frame, plus ``margin`` seconds
-    on each side. A word model should model the word, not the room tone
-    before it (whose length varies from one recording to the next).
+    energy is within ``top_db`` of the loudest frame **and**, where the
+    recording has a steady noise floor (its quietest 30 % of frames within 3 dB
+    of each other), more than ``floor_db`` above that floor (the 10th percentile
+    of the frame energies); plus ``margin`` seconds on each side. A word model should model
+    the word, not the room tone before it (whose length varies from one
+    recording to the next). The second rule matters for a quiet talker in a
+    noisy room: the word may be only 20 dB above the noise, and "within 35 dB
+    of the loudest frame" would then keep all of the noise.
 
     Parameters
     ----------
@@ -411,6 +417,8 @@ def endpoint(y: np.ndarray, *, sr: int, top_db: float = 35.0, margin: float = 0.
     sr : int > 0
     top_db : float > 0
     margin : float >= 0, seconds
+    floor_db : float >= 0 or None
+        ``None``: the ``top_db`` rule alone.
 
     Returns
     -------
@@ -425,22 +433,29 @@ def endpoint(y: np.ndarray, *, sr: int, top_db: float = 35.0, margin: float = 0.
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"y must be mono (n,), got shape {y.shape}")
-    a, b = _speech_bounds(y, sr=sr, top_db=top_db, margin=margin)
+    a, b = _speech_bounds(y, sr=sr, top_db=top_db, margin=margin, floor_db=floor_db)
     return y[a:b]
 
 
-def _speech_bounds(y, *, sr, top_db=35.0, margin=0.05) -> tuple[int, int]:
+def _speech_bounds(y, *, sr, top_db=35.0, margin=0.05, floor_db=10.0) -> tuple[int, int]:
     """Sample indices ``(start, stop)`` of the speech in ``y`` (see :func:`endpoint`)."""
     if not top_db > 0:
         raise ParameterError(f"top_db={top_db!r} must be a positive number of dB")
     if not margin >= 0:
         raise ParameterError(f"margin={margin!r} must be >= 0 seconds")
+    if floor_db is not None and not floor_db >= 0:
+        raise ParameterError(f"floor_db={floor_db!r} must be >= 0 dB (or None)")
     frame, hop = int(0.025 * sr), int(0.010 * sr)
     if len(y) < frame:
         return 0, len(y)
     frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]              # (n_frames, frame)
     energy = 10 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + 1e-20)
-    loud = np.flatnonzero(energy > energy.max() - top_db)
+    threshold = energy.max() - top_db
+    if floor_db is not None:
+        p5, p10, p30 = np.percentile(energy, [5, 10, 30])
+        if p30 - p5 < 3.0:   # a steady noise floor: the quietest 30 % of the frames lie within 3 dB
+            threshold = max(threshold, min(p10 + floor_db, energy.max() - 1e-9))
+    loud = np.flatnonzero(energy > threshold)
     pad = int(margin * sr)
     return max(0, loud[0] * hop - pad), min(len(y), loud[-1] * hop + frame + pad)
 
@@ -450,7 +465,7 @@ FEATURE_SR = 8000
 
 
 def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: bool = True,
-                  trim: bool = True, n_mfcc: int = 13, fmin: float = 100.0, fmax: float = 3800.0,
+                  trim: bool = True, n_mfcc: int = 13, fmin: float = 50.0, fmax: float = 4000.0,
                   dither: float = 1e-4) -> np.ndarray:
     """The feature sequence a word model sees: MFCC (+ delta + delta-delta), CMVN, one row per frame.
 
@@ -462,8 +477,9 @@ def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: boo
     2. :func:`endpoint` (``trim=True``);
     3. a tiny seeded dither (``dither`` times unit noise): digital silence gives
        identical frames whose variance is 0, which a Gaussian cannot fit;
-    4. ``features.mfcc_deltas`` (``deltas=True``, 3 x n_mfcc rows) or ``features.mfcc``,
-       25 ms / 10 ms frames (``n_fft=256``? 32 ms window, ``hop_length=80``), 26 mel bands;
+    4. ``features.mfcc_deltas`` (``deltas=True``, 3 x n_mfcc rows, deltas over 9 frames)
+       or ``features.mfcc``; 25 ms / 10 ms frames (``n_fft=200``, ``hop_length=80``),
+       40 mel bands from ``fmin`` to ``fmax`` (50-4000 Hz: the telephone band and a little below);
     5. ``features.cmvn`` (``normalise=True``): each coefficient to mean 0 /
        std 1 over the utterance, which removes a fixed channel (microphone,
        line) from the cepstrum;
@@ -484,10 +500,10 @@ def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: boo
         y = endpoint(y, sr=FEATURE_SR)
     if dither:
         y = y + dither * np.random.default_rng(len(y)).standard_normal(len(y))
-    if len(y) < 5 * 80:   # deltas need 5 frames
-        y = np.pad(y, (0, 5 * 80 - len(y)))
-    kw = dict(sr=FEATURE_SR, n_mfcc=n_mfcc, n_fft=256, hop_length=80, n_mels=26, fmin=fmin, fmax=fmax)
-    F = features.mfcc_deltas(y, width=5, **kw) if deltas else features.mfcc(y, **kw)   # (n_features, n_frames)
+    if len(y) < 12 * 80:   # deltas over 9 frames need at least 9; a word has more than 0.12 s
+        y = np.pad(y, (0, 12 * 80 - len(y)))
+    kw = dict(sr=FEATURE_SR, n_mfcc=n_mfcc, n_fft=200, hop_length=80, n_mels=40, fmin=fmin, fmax=fmax)
+    F = features.mfcc_deltas(y, width=9, **kw) if deltas else features.mfcc(y, **kw)   # (n_features, n_frames)
     if normalise:
         F = features.cmvn(F)
     return features.to_sequence(F)                                                   # (n_frames, n_features)
@@ -506,6 +522,45 @@ def n_states_for(word: str, *, min_states: int = 3, max_states: int = 10) -> int
     return int(np.clip(len(word) + 1, min_states, max_states))
 
 
+@functools.lru_cache(maxsize=1)
+def _training_noises():
+    from . import data
+
+    return tuple(np.asarray(data.noise(k, split="train").audio, np.float32)
+                 for k in ("pink", "babble", "fan", "hum", "rain"))
+
+
+def default_augment(y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """The recording chain :class:`WordRecognizer` trains on by default: room, microphone, line, noise.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Each link of ``course_lib.augment`` with its probability, in physical order:
+    ``reverberate`` (0.5), ``band_limit`` (0.5, a microphone's band and tilt),
+    ``telephone`` (0.2), ``add_noise`` (0.5, one of the shipped noises' *train*
+    takes at 15-40 dB SNR: a quiet room, not a street). Synthetic voices are
+    recorded by nobody; this is what a real recording adds to a voice.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=float32]
+    """
+    from . import augment
+
+    out = np.asarray(y, dtype=np.float32)
+    if rng.random() < 0.5:
+        out = augment.reverberate(out, sr=sr, rng=rng)
+    if rng.random() < 0.5:
+        out = augment.band_limit(out, sr=sr, rng=rng)
+    if rng.random() < 0.2:
+        out = augment.telephone(out, sr=sr, rng=rng)
+    if rng.random() < 0.5:
+        noises = _training_noises()
+        out = augment.add_noise(out, sr=sr, rng=rng, snr_db=float(rng.uniform(15.0, 40.0)),
+                                noise=noises[int(rng.integers(len(noises)))])
+    return np.asarray(out, dtype=np.float32)
+
+
 @dataclass
 class RecognizerConfig:
     """Settings of :class:`WordRecognizer` (validated on creation).
@@ -514,8 +569,16 @@ class RecognizerConfig:
     ----------
     n_mix : int
         Gaussians per state (diagonal covariances).
+    n_viterbi : int
+        Viterbi-training iterations (segmental k-means, HTK's ``HInit``) from the
+        flat start: align every clip to the model, re-estimate each state from the
+        frames it got. 0: the flat start goes straight to Baum-Welch.
     n_iter : int
-        Baum-Welch iterations per word model.
+        Baum-Welch iterations (hmmlearn's ``fit``, HTK's ``HRest``) after that; 0: none.
+    n_states : int or None
+        States of every word model; ``None``: :func:`n_states_for` the word.
+    var_floor : float
+        Smallest variance of a Gaussian in Viterbi training (features are CMVN'd, so 1e-2 is std 0.1).
     self_loop : float
         Initial self-loop probability of the left-to-right model (training adjusts it).
     topology : {"left-to-right", "ergodic"}
@@ -525,9 +588,10 @@ class RecognizerConfig:
         Bounds of :func:`n_states_for`.
     deltas, normalise, trim : bool
         :func:`word_features` options (for ablations).
-    augment : callable or None
+    augment : callable, "default" or None
         ``augment(y, *, sr, rng) -> y`` applied to extra copies of each training
-        clip, e.g. ``course_lib.augment.recording_chain``.
+        clip, e.g. ``course_lib.augment.recording_chain``; ``"default"``:
+        :func:`default_augment`.
     n_augment : int
         Augmented copies per training clip (0: none).
     silence_states : int
@@ -535,7 +599,10 @@ class RecognizerConfig:
     """
 
     n_mix: int = 2
-    n_iter: int = 5
+    n_viterbi: int = 8
+    n_iter: int = 0
+    n_states: int | None = None
+    var_floor: float = 1e-2
     self_loop: float = 0.6
     topology: str = "left-to-right"
     min_states: int = 3
@@ -548,16 +615,34 @@ class RecognizerConfig:
     silence_states: int = 1
 
     def __post_init__(self):
-        for name in ("n_mix", "n_iter", "min_states", "max_states", "silence_states"):
+        for name in ("n_mix", "min_states", "max_states", "silence_states"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ParameterError(f"{name}={v!r} must be a positive integer")
+        for name in ("n_viterbi", "n_iter"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ParameterError(f"{name}={v!r} must be a non-negative integer")
+        if self.n_states is not None and (isinstance(self.n_states, bool)
+                                          or not isinstance(self.n_states, (int, np.integer)) or self.n_states < 1):
+            raise ParameterError(f"n_states={self.n_states!r} must be a positive integer or None")
+        if not (isinstance(self.var_floor, (int, float)) and self.var_floor > 0):
+            raise ParameterError(f"var_floor={self.var_floor!r} must be a positive number")
         if self.min_states > self.max_states:
             raise ParameterError(f"min_states={self.min_states} must be <= max_states={self.max_states}")
         if not 0 < self.self_loop < 1:
             raise ParameterError(f"self_loop={self.self_loop!r} must be a probability in (0, 1)")
         if self.topology not in ("left-to-right", "ergodic"):
             raise ParameterError(f"topology={self.topology!r} must be 'left-to-right' or 'ergodic'")
+        if self.topology == "ergodic" and self.n_iter < 1:
+            raise ParameterError("topology='ergodic' is trained by Baum-Welch only: give n_iter >= 1")
+        if self.topology == "left-to-right" and self.n_viterbi + self.n_iter < 1:
+            raise ParameterError("n_viterbi=0 and n_iter=0 train nothing: give n_viterbi >= 1 or n_iter >= 1")
+        if isinstance(self.augment, str):
+            if self.augment != "default":
+                raise ParameterError(f"augment={self.augment!r}: give a callable (y, *, sr, rng) -> y, "
+                                     f"'default' or None")
+            self.augment = default_augment
         if isinstance(self.n_augment, bool) or not isinstance(self.n_augment, (int, np.integer)) or self.n_augment < 0:
             raise ParameterError(f"n_augment={self.n_augment!r} must be a non-negative integer")
         if self.n_augment and not callable(self.augment):
@@ -570,7 +655,7 @@ def _gmmhmm(n_states, cfg: RecognizerConfig, seed: int, *, left_to_right_topolog
 
     # covars_weight is hmmlearn's inverse-gamma prior "beta": adds 2 * 0.1 to every variance's numerator,
     # so a mixture component that gets (almost) no frames keeps a finite variance instead of collapsing to 0.
-    common = dict(n_components=n_states, n_mix=cfg.n_mix, covariance_type="diag", n_iter=cfg.n_iter,
+    common = dict(n_components=n_states, n_mix=cfg.n_mix, covariance_type="diag", n_iter=max(cfg.n_iter, 1),
                   random_state=seed, covars_prior=0.0, covars_weight=0.1, tol=1e-3)
     if not left_to_right_topology:
         return GMMHMM(init_params="stmcw", params="stmcw", **common)
@@ -638,6 +723,149 @@ def _flat_start(m, sequences, n_mix):
     m.weights_ = np.full((n, n_mix), 1.0 / n_mix)
 
 
+def viterbi_left_to_right(log_b: np.ndarray, lengths, *, log_stay: np.ndarray, log_move: np.ndarray):
+    """Best state path of many sequences at once through a strict left-to-right model.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    The path starts in state 0, steps by 0 or +1 state per frame and **ends in
+    the last state** (the whole word was said). Vectorised over sequences and
+    states (one Python step per frame), for Viterbi training; equal to
+    :func:`viterbi` on each sequence with the last frame restricted to the last
+    state (``tests/test_hmm.py``).
+
+    Parameters
+    ----------
+    log_b : np.ndarray [shape=(n_seq, T_max, N)]
+        Emission log-likelihoods, padded after each sequence's end (padding is ignored).
+    lengths : array of int [shape=(n_seq,)]
+        Frames of each sequence (``>= N``, or no path reaches the last state: ``-inf``).
+    log_stay, log_move : np.ndarray [shape=(N,)]
+        ``log A[i, i]`` and ``log A[i, i + 1]`` (``log_move[-1]`` is unused).
+
+    Returns
+    -------
+    log_prob : np.ndarray [shape=(n_seq,)]
+    paths : np.ndarray [shape=(n_seq, T_max), dtype=int] (state ``N - 1`` after a sequence's end)
+    """
+    log_b = np.asarray(log_b, dtype=np.float64)
+    if log_b.ndim != 3:
+        raise ParameterError(f"log_b must be (n_seq, T_max, N), got shape {log_b.shape}")
+    n_seq, T_max, N = log_b.shape
+    lengths = np.asarray(lengths, dtype=int)
+    if lengths.shape != (n_seq,) or lengths.min(initial=1) < 1 or lengths.max(initial=0) > T_max:
+        raise ParameterError(f"lengths must be {n_seq} integers in 1..{T_max}, got {lengths!r}")
+    log_stay, log_move = np.asarray(log_stay, np.float64), np.asarray(log_move, np.float64)
+    if log_stay.shape != (N,) or log_move.shape != (N,):
+        raise ParameterError(f"log_stay and log_move must have shape ({N},)")
+    delta = np.full((n_seq, N), -np.inf)
+    delta[:, 0] = log_b[:, 0, 0]
+    moved = np.zeros((n_seq, T_max, N), dtype=bool)           # True: came from state s - 1
+    for t in range(1, T_max):
+        stay = delta + log_stay                                 # (n_seq, N)
+        move = np.full((n_seq, N), -np.inf)
+        move[:, 1:] = delta[:, :-1] + log_move[:-1]
+        live = (t < lengths)[:, None]
+        moved[:, t] = live & (move > stay)
+        delta = np.where(live, np.maximum(stay, move) + log_b[:, t], delta)
+    paths = np.full((n_seq, T_max), N - 1)
+    s = np.full(n_seq, N - 1)
+    rows = np.arange(n_seq)
+    for t in range(T_max - 1, -1, -1):
+        live = t < lengths
+        paths[live, t] = s[live]
+        s = np.where(live & moved[rows, t, s], s - 1, s)
+    return delta[:, -1], paths
+
+
+def _pad(sequences):
+    """``(n_seq, T_max, D)`` zero-padded array and the lengths."""
+    lengths = np.array([len(x) for x in sequences])
+    out = np.zeros((len(sequences), lengths.max(), sequences[0].shape[1]))
+    for i, x in enumerate(sequences):
+        out[i, :len(x)] = x
+    return out, lengths
+
+
+def _gmm_log_b(X, means, covars, weights):
+    """Emission log-likelihoods of diagonal-Gaussian-mixture states: ``X (n, D)`` -> ``(n, N)``.
+
+    The same numbers as hmmlearn's ``GMMHMM._compute_log_likelihood`` (tested), as
+    three matrix products instead of a loop over states and components.
+    """
+    N, M, D = means.shape
+    iv = 1.0 / covars                                                          # (N, M, D)
+    quad = (X ** 2) @ iv.reshape(-1, D).T - 2.0 * X @ (means * iv).reshape(-1, D).T \
+        + np.sum(means ** 2 * iv, axis=-1).reshape(-1)                         # (n, N*M)
+    with np.errstate(divide="ignore"):
+        lw = -0.5 * (quad + np.sum(np.log(2 * np.pi * covars), axis=-1).reshape(-1)) + np.log(weights).reshape(-1)
+    return _logsumexp(lw.reshape(len(X), N, M), axis=2)                          # (n, N)
+
+
+def _fit_state_mixture(x, mu, var, w, *, var_floor, n_em=4):
+    """A few EM steps of one state's diagonal Gaussian mixture on the frames ``x (n, D)`` it owns."""
+    for _ in range(n_em):
+        ll = -0.5 * (((x[:, None, :] - mu[None]) ** 2 / var[None]).sum(-1)
+                     + np.log(2 * np.pi * var).sum(-1)) + np.log(w)            # (n, M)
+        r = np.exp(ll - ll.max(axis=1, keepdims=True))
+        r /= r.sum(axis=1, keepdims=True)
+        nk = r.sum(axis=0) + 1e-6                                               # (M,)
+        w = np.maximum(nk / nk.sum(), 1e-3)
+        w /= w.sum()
+        mu = (r.T @ x) / nk[:, None]
+        var = np.maximum((r.T @ x ** 2) / nk[:, None] - mu ** 2, var_floor)
+    return mu, var, w
+
+
+def _segmental_kmeans(m, sequences, *, n_iter, var_floor, rng):
+    """Viterbi training (HTK's HInit): segment, re-estimate each state from its frames, realign.
+
+    Starts from a uniform segmentation of every sequence (the flat start); each
+    iteration fits every state's mixture to the frames the current alignment gives
+    it, sets its self-loop probability from the mean time spent there, and
+    realigns all sequences with :func:`viterbi_left_to_right`. Writes hmmlearn's
+    ``means_``, ``covars_``, ``weights_``, ``startprob_``, ``transmat_`` on ``m``.
+    """
+    N, M = m.n_components, m.n_mix
+    X, lengths = _pad(sequences)                                 # (n_seq, T_max, D)
+    D = X.shape[2]
+    m.n_features = D
+    frame = np.arange(X.shape[1])[None, :]
+    valid = frame < lengths[:, None]                             # (n_seq, T_max)
+    path = np.minimum(frame * N // np.maximum(lengths[:, None], 1), N - 1)   # uniform segments
+    means, covars, weights = np.zeros((N, M, D)), np.ones((N, M, D)), np.full((N, M), 1.0 / M)
+    stay = np.full(N, 0.5)
+    for it in range(n_iter + 1):
+        for s in range(N):
+            x = X[valid & (path == s)]
+            if len(x) < 2 * M:                                   # too few frames: keep (or borrow) the state
+                if it == 0:
+                    x = X[valid]
+                else:
+                    continue
+            if it == 0:
+                sd = np.sqrt(np.maximum(x.var(axis=0), var_floor))
+                means[s] = x.mean(axis=0) + 0.2 * sd * rng.standard_normal((M, D))
+                covars[s] = sd ** 2
+            means[s], covars[s], weights[s] = _fit_state_mixture(x, means[s], covars[s], weights[s],
+                                                                 var_floor=var_floor)
+            visits = np.sum(np.any(valid & (path == s), axis=1))
+            stay[s] = np.clip(1.0 - visits / len(x), 0.05, 0.95)
+        stay[-1] = 1.0
+        m.means_, m.covars_, m.weights_ = means.copy(), covars.copy(), weights.copy()
+        m.startprob_ = np.eye(N)[0]
+        A = np.diag(stay) + np.diag(1.0 - stay[:-1], 1)
+        m.transmat_ = A
+        if it == n_iter:
+            break
+        log_b = _gmm_log_b(X.reshape(-1, D), means, covars, weights).reshape(len(sequences), -1, N)
+        with np.errstate(divide="ignore"):
+            lp, new = viterbi_left_to_right(log_b, lengths, log_stay=np.log(stay),
+                                            log_move=np.log(np.r_[1.0 - stay[:-1], 1.0]))
+        ok = np.isfinite(lp)                                     # shorter than N frames: keep the old segments
+        path[ok] = new[ok]
+
+
 class WordRecognizer:
     """Isolated-word recogniser: one GMM-HMM per word (hmmlearn), the most likely model wins.
 
@@ -689,9 +917,11 @@ class WordRecognizer:
     def fit(self, clips, *, progress: bool = False) -> "WordRecognizer":
         """Train one model per label on ``clips`` (``data.Clip``: ``.audio``, ``.sr``, ``.label``).
 
-        Returns ``self``. Each word model is a GMM-HMM with :func:`n_states_for` states,
-        trained by Baum-Welch (``n_iter`` iterations) on all its clips (plus
-        ``n_augment`` augmented copies of each).
+        Returns ``self``. Each word model is a left-to-right GMM-HMM with
+        :func:`n_states_for` states (or ``n_states``), trained the way HTK does it
+        on all its clips (plus ``n_augment`` augmented copies of each): a flat start
+        (uniform segments), ``n_viterbi`` iterations of Viterbi training
+        (segmental k-means), then ``n_iter`` iterations of Baum-Welch.
         """
         clips = list(clips)
         if not clips:
@@ -714,23 +944,29 @@ class WordRecognizer:
         self.labels_ = sorted(by_label)
         self.models_ = {}
         for i, label in enumerate(_maybe_tqdm(self.labels_, progress, "word models")):
-            X = by_label[label]
-            n = n_states_for(label, min_states=cfg.min_states, max_states=cfg.max_states)
-            m = _gmmhmm(n, cfg, self.seed + i, left_to_right_topology=cfg.topology == "left-to-right")
-            if cfg.topology == "left-to-right":
-                _flat_start(m, X, cfg.n_mix)
-            with _quiet_hmmlearn():
-                m.fit(np.concatenate(X), [len(x) for x in X])   # (sum of n_frames, n_features)
-            self.models_[label] = m
+            n = cfg.n_states or n_states_for(label, min_states=cfg.min_states, max_states=cfg.max_states)
+            self.models_[label] = self._train_one(n, by_label[label], self.seed + i)
         self.silence_ = None
         if len(silence) >= 20 * cfg.n_mix:
-            S = np.concatenate(silence)
-            m = _gmmhmm(cfg.silence_states, cfg, self.seed + 1000, left_to_right_topology=True)
-            _flat_start(m, silence, cfg.n_mix)
-            with _quiet_hmmlearn():
-                m.fit(S, [len(s) for s in silence])
-            self.silence_ = m
+            self.silence_ = self._train_one(cfg.silence_states, silence, self.seed + 1000)
         return self
+
+    def _train_one(self, n_states, X, seed):
+        """One GMM-HMM on the sequences ``X`` (list of ``(n_frames, n_features)``)."""
+        cfg = self.config
+        left_to_right_topology = cfg.topology == "left-to-right"
+        m = _gmmhmm(n_states, cfg, seed, left_to_right_topology=left_to_right_topology)
+        if left_to_right_topology:
+            if cfg.n_viterbi:
+                _segmental_kmeans(m, X, n_iter=cfg.n_viterbi, var_floor=cfg.var_floor,
+                                  rng=np.random.default_rng(seed))
+            else:
+                _flat_start(m, X, cfg.n_mix)
+            m._init_covar_priors()
+        if cfg.n_iter:
+            with _quiet_hmmlearn():
+                m.fit(np.concatenate(X), [len(x) for x in X])   # (sum of n_frames, n_features)
+        return m
 
     def _silence_frames(self, y, sr):
         """Frames before / after the word, normalised with the word's own statistics."""

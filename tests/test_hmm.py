@@ -203,7 +203,10 @@ from course_lib import data  # noqa: E402
 
 @pytest.fixture(scope="module")
 def small_corpus():
-    """3 words x 10 training voices, and the same words by 2 test voices (seconds to train)."""
+    """3 words x 10 training voices, and the same words by 2 test voices (seconds to train).
+
+    ``small_recognizer`` is trained by Baum-Welch alone from the flat start (``n_viterbi=0``), so its
+    log-likelihood history is the one Baum-Welch guarantees never falls."""
     words = ["yes", "no", "seven"]
     train_voices = data.speakers(split="train")[::4][:10]
     train = data.spoken_words(split="train", words=words, speakers=train_voices)
@@ -213,7 +216,7 @@ def small_corpus():
 
 @pytest.fixture(scope="module")
 def small_recognizer(small_corpus):
-    return hmm.WordRecognizer(seed=0, n_iter=4).fit(small_corpus[0])
+    return hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4).fit(small_corpus[0])
 
 
 def test_left_to_right_topology_survives_baum_welch(small_corpus, small_recognizer):
@@ -231,7 +234,7 @@ def test_left_to_right_topology_survives_baum_welch(small_corpus, small_recogniz
 def test_recognizer_is_seeded_and_recognises_unseen_voices(small_corpus, small_recognizer):
     train, test = small_corpus
     # same seed, same clips -> the same model ("no" is the first label either way, so it gets the same seed)
-    again = hmm.WordRecognizer(seed=0, n_iter=4).fit([c for c in train if c.label == "no"])
+    again = hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4).fit([c for c in train if c.label == "no"])
     for name in ("means_", "covars_", "weights_", "transmat_"):
         np.testing.assert_array_equal(getattr(again.models_["no"], name), getattr(small_recognizer.models_["no"], name))
     y, sr = test[0].audio, test[0].sr
@@ -325,3 +328,117 @@ def test_recognizer_pickles(small_corpus, small_recognizer):
     c = small_corpus[1][0]
     again = pickle.loads(pickle.dumps(small_recognizer))
     assert again.score(c.audio, sr=c.sr) == small_recognizer.score(c.audio, sr=c.sr)
+
+
+# --------------------------------------------------------------------------- Viterbi training (segmental k-means)
+
+def test_batched_left_to_right_viterbi_equals_viterbi_forced_to_end_in_the_last_state():
+    rng = np.random.default_rng(5)
+    N, lengths = 4, np.array([4, 9, 6, 13, 3])              # the last is too short to reach state 3
+    stay = rng.uniform(0.3, 0.9, N)
+    stay[-1] = 1.0
+    pi, A = np.eye(N)[0], np.diag(stay) + np.diag(1 - stay[:-1], 1)
+    log_b = rng.standard_normal((len(lengths), lengths.max(), N)) * 3
+    with np.errstate(divide="ignore"):
+        log_pi, log_A = np.log(pi), np.log(A)
+        lp, paths = hmm.viterbi_left_to_right(log_b, lengths, log_stay=np.log(stay),
+                                              log_move=np.log(np.r_[1 - stay[:-1], 1.0]))
+    for i, T in enumerate(lengths):
+        lb = log_b[i, :T].copy()
+        lb[-1, :-1] = -np.inf                                  # must end in the last state
+        if T < N:
+            assert lp[i] == -np.inf
+            continue
+        ref = hmm.viterbi(lb, log_pi=log_pi, log_A=log_A)
+        assert lp[i] == pytest.approx(ref.log_prob, rel=1e-12)
+        np.testing.assert_array_equal(paths[i, :T], ref.path)
+        # and brute force agrees on the short ones
+        if T <= 6:
+            assert lp[i] == pytest.approx(hmm.brute_force(lb, log_pi=log_pi, log_A=log_A)[1].log_prob, rel=1e-12)
+
+
+def test_mixture_log_likelihood_equals_hmmlearn():
+    rng = np.random.default_rng(6)
+    N, M, D = 3, 2, 5
+    m = hl.GMMHMM(n_components=N, n_mix=M, covariance_type="diag", init_params="", params="")
+    m.startprob_, m.transmat_ = hmm.left_to_right(N)
+    m.means_ = rng.standard_normal((N, M, D))
+    m.covars_ = rng.uniform(0.1, 2.0, (N, M, D))
+    m.weights_ = rng.dirichlet(np.ones(M), size=N)
+    m.n_features = D
+    X = rng.standard_normal((40, D)) * 2
+    np.testing.assert_allclose(hmm._gmm_log_b(X, m.means_, m.covars_, m.weights_),
+                               m._compute_log_likelihood(X), rtol=1e-9)
+
+
+def test_viterbi_training_keeps_left_to_right_and_separates_two_words():
+    """Segmental k-means on sequences that walk 0 -> 1 -> 2 (and the reverse): topology kept, words told apart."""
+    rng = np.random.default_rng(7)
+
+    def walk(centres, n):
+        return [np.concatenate([c + 0.3 * rng.standard_normal((int(rng.integers(3, 8)), 2)) for c in centres])
+                for _ in range(n)]
+
+    up, down = [np.array(c, float) for c in ([0, 0], [3, 0], [3, 3])], None
+    down = up[::-1]
+    cfg = hmm.RecognizerConfig(n_mix=2, n_viterbi=6, n_iter=0)
+    models = {}
+    for name, centres in (("up", up), ("down", down)):
+        m = hmm._gmmhmm(3, cfg, 0, left_to_right_topology=True)
+        hmm._segmental_kmeans(m, walk(centres, 30), n_iter=6, var_floor=1e-2, rng=np.random.default_rng(0))
+        assert np.all(np.tril(m.transmat_, -1) == 0) and np.all(np.triu(m.transmat_, 2) == 0)
+        np.testing.assert_allclose(m.transmat_.sum(axis=1), 1.0)
+        assert np.all(m.startprob_ == np.eye(3)[0])
+        # state j's mixture sits on the j-th centre of the walk
+        np.testing.assert_allclose((m.weights_[..., None] * m.means_).sum(axis=1), np.array(centres), atol=0.3)
+        models[name] = m
+    for name, centres in (("up", up), ("down", down)):
+        for x in walk(centres, 5):
+            assert max(models, key=lambda k: models[k].score(x)) == name
+
+
+def test_default_recognizer_trains_by_viterbi_and_stays_left_to_right(small_corpus):
+    rec = hmm.WordRecognizer(seed=0).fit(small_corpus[0])
+    assert rec.config.n_viterbi > 0
+    for label, m in rec.models_.items():
+        assert np.all(np.tril(m.transmat_, -1) == 0) and np.all(np.triu(m.transmat_, 2) == 0), label
+        assert m.startprob_[0] == 1.0
+    ev = hmm.evaluate(rec, small_corpus[1])
+    assert ev.accuracy >= 0.8, ev.per_speaker
+
+
+def test_endpoint_finds_a_quiet_word_in_steady_noise():
+    """A word 20 dB above a steady noise, inside 1 s: the noise-floor rule cuts the noise off."""
+    sr, rng = 8000, np.random.default_rng(8)
+    word = 0.01 * np.sin(2 * np.pi * 300 * np.arange(2400) / sr) * np.hanning(2400) ** 0.2
+    y = 0.0007 * rng.standard_normal(sr)
+    y[3000:5400] += word
+    a, b = hmm._speech_bounds(y, sr=sr, margin=0.0)
+    assert 3000 - 400 <= a <= 3000 + 200 and 5400 - 200 <= b <= 5400 + 400
+    a0, b0 = hmm._speech_bounds(y, sr=sr, margin=0.0, floor_db=None)   # the top_db rule alone keeps the noise
+    assert b0 - a0 > 0.9 * sr
+    # no steady floor (speech from edge to edge, like a tightly cut clip): both rules agree
+    tight = word * np.linspace(0.05, 1, 2400)
+    assert hmm._speech_bounds(tight, sr=sr) == hmm._speech_bounds(tight, sr=sr, floor_db=None)
+    with pytest.raises(ParameterError, match="floor_db"):
+        hmm.endpoint(y, sr=sr, floor_db=-1)
+
+
+def test_default_augment_is_seeded_and_keeps_length():
+    c = data.spoken_words(split="train", words=["yes"])[0]
+    a = hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(3))
+    b = hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(3))
+    assert a.dtype == np.float32 and a.shape == c.audio.shape
+    np.testing.assert_array_equal(a, b)
+    outs = [hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(s)) for s in range(6)]
+    assert any(not np.allclose(o, c.audio, atol=1e-4) for o in outs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_viterbi": 0, "n_iter": 0}, "train nothing"), ({"topology": "ergodic", "n_iter": 0}, "Baum-Welch"),
+    ({"augment": "bogus"}, "augment"), ({"n_states": 0}, "n_states"), ({"var_floor": 0}, "var_floor"),
+    ({"n_viterbi": -1}, "n_viterbi"),
+])
+def test_recognizer_bad_training_settings(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        hmm.WordRecognizer(**kwargs)
