@@ -836,25 +836,48 @@ def _analysis_figure(y, sr, example=None, *, name: str, title: str):
     return fig
 
 
-def _say_it_once(y, sr, recognize, example, *, source: str, show: bool) -> SayItResult:
+def _say_it_once(y, sr, recognize, example, *, source: str, show: bool, out=None) -> SayItResult:
+    """Recognise, then show the player, the answer and the figure: in the notebook, or in ``out``.
+
+    With ``out`` (an ``ipywidgets.Output``, from a recording's callback) the parts are appended to
+    the widget directly: a callback runs outside any cell, and ``with out:`` would let a cell that
+    starts meanwhile take the figure (ipykernel 7 switches the parent message under it).
+    """
     import matplotlib.pyplot as plt
 
     from . import display
 
     label, scores = answer_of(recognize(y, sr))
-    if show:
-        display.play(y, sr=sr)
     what = "the corpus example (static view: record yourself in JupyterLab)" if source == "example" \
         else f"your {'recording' if source == 'microphone' else 'upload'}"
     fig = _analysis_figure(y, sr, example, name="corpus example" if source == "example" else "you",
                            title=f"The recogniser hears {label!r} in {what}")
-    if show:
-        lines = [f"The recogniser says: {label!r}"]
-        if scores:
-            lines += ["  scores (higher is better):"] + [f"    {k:>8s} {v:10.3f}" for k, v in list(scores.items())[:5]]
-        print("\n".join(lines))
-        _show(fig)
-    plt.close(fig)
+    lines = [f"The recogniser says: {label!r}"]
+    if scores:
+        lines += ["  scores (higher is better):"] + [f"    {k:>8s} {v:10.3f}" for k, v in list(scores.items())[:5]]
+    text = "\n".join(lines)
+    try:
+        if out is not None:
+            import base64
+            import io
+
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=80)
+            player = display.play(y, sr=sr, show=False)
+            out.outputs = (
+                {"output_type": "display_data", "metadata": {},
+                 "data": {"text/html": player._repr_html_(), "text/plain": "<audio player>"}},
+                {"output_type": "stream", "name": "stdout", "text": text + "\n"},
+                {"output_type": "display_data", "metadata": {},
+                 "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"),
+                          "text/plain": f"<Figure: {fig.get_suptitle()}>"}},
+            )
+        elif show:
+            display.play(y, sr=sr)
+            print(text)
+            _show(fig)
+    finally:
+        plt.close(fig)
     return SayItResult(label, scores, np.asarray(y, dtype=np.float32), int(sr), source)
 
 
@@ -932,14 +955,14 @@ def say_it(recognize, *, example=None, seconds: float = 2.0, static: bool | None
     holder = SayIt(rec, None, box)
 
     def _react(y, sr):
-        out.clear_output()
-        with out:
-            try:
-                holder.result = _say_it_once(y, sr, recognize, ex, source=rec.source or "microphone", show=True)
-                holder.error = None
-            except Exception as err:  # shown to the learner in the widget, kept for the notebook
-                holder.error = f"{type(err).__name__}: {err}"
-                print(f"The recogniser failed on this recording: {holder.error}")
+        try:
+            holder.result = _say_it_once(y, sr, recognize, ex, source=rec.source or "microphone", show=True,
+                                         out=out)
+            holder.error = None
+        except Exception as err:  # shown to the learner in the widget, kept for the notebook
+            holder.error = f"{type(err).__name__}: {err}"
+            out.outputs = ({"output_type": "stream", "name": "stdout",
+                            "text": f"The recogniser failed on this recording: {holder.error}\n"},)
 
     rec.on_audio(_react)
     if show:

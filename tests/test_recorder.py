@@ -216,9 +216,17 @@ def test_say_it_reacts_to_a_recording_and_keeps_errors():
     assert s.result is None
     s.recorder.receive(*payload(tone(1.0, 48000, amp=0.4), 48000))
     assert calls == [(48000, 48000)] and s.result.label == "loud" and s.result.source == "microphone"
+    # the player, the answer and the figure go straight into the widget's Output (not via `with out:`)
+    outputs = s.box.children[1].outputs
+    assert [o["output_type"] for o in outputs] == ["display_data", "stream", "display_data"]
+    assert "<audio" in outputs[0]["data"]["text/html"] and "The recogniser says: 'loud'" in outputs[1]["text"]
+    import base64
+
+    assert base64.b64decode(outputs[2]["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     s2 = widgets.say_it(lambda y, sr: 42, static=False, show=False)
     s2.recorder.receive(*payload(tone(1.0), 48000))
     assert s2.result is None and "recogniser answered 42" in s2.error
+    assert "failed on this recording" in s2.box.children[1].outputs[-1]["text"]
 
 
 def test_say_it_figure_compares_recording_and_example():

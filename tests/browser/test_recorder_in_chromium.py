@@ -39,9 +39,10 @@ WORD = "nine"   # the shipped classifier gets all 12 test-voice takes of it righ
 
 # The notebook. Cell 0 shows the recorder; cell 1 (run after the recording) prints what arrived.
 CELLS = [
-    "from course_lib import widgets, pretrained\n"
+    "from course_lib import data, widgets, pretrained\n"
     "model = pretrained.load('words_mfcc_logreg')\n"
-    "s = widgets.say_it(widgets.classifier_recognizer(model), seconds=2.0)",
+    "example = data.spoken_words(split='test', words=['seven'])[0]\n"
+    "s = widgets.say_it(widgets.classifier_recognizer(model), example=example, seconds=2.0)",
     "y, sr = s.recorder.audio()\n"
     "print('RESULT', sr, len(y), y.dtype, model.predict(y, sr=sr), s.result.label)",
 ]
@@ -200,6 +201,9 @@ def test_uploading_a_file_instead(browser, lab, word_wav, shots):
     out = "".join(o["text"] or "" for o in _run_cell(browser, 4)["outputs"])
     _, source, name, n, said = out.split()
     assert (source, name, said) == ("upload", f"{WORD}-upload.wav", WORD), out
+    # say_it's figure is in its widget (one, replaced per recording), not under the cell that ran meanwhile
+    images = [c["images"] for c in labdriver.cells(browser)]
+    assert images[0] == 1 and images[4] == 0, images
     labdriver.screenshot(browser, shots / "recorder-upload.png")
 
 
