@@ -199,7 +199,8 @@ def boundary_error(detected, *, frame_ms: float, start: float, end: float) -> Bo
 # --------------------------------------------------------------------------- our detector
 
 def smooth(frames, *, frame_ms: float, min_silence_ms: float = 0.0, min_speech_ms: float = 0.0) -> np.ndarray:
-    """Hangover: fill pauses shorter than ``min_silence_ms`` between speech, then drop bursts shorter than ``min_speech_ms``.
+    """Hangover: fill pauses shorter than ``min_silence_ms`` between speech, then drop bursts
+    shorter than ``min_speech_ms``.
 
     Notebook: 04_hmm_word_recognition.ipynb
 
