@@ -130,8 +130,9 @@ def _cell_text(driver, i: int) -> str:
         ".querySelector('.jp-Cell-outputWrapper').innerText;", i)
 
 
-def record_in_cell(driver, i: int, *, timeout: float = 30.0) -> str:
-    """Press the record button in cell ``i``; return the widget's status once it stops changing."""
+def record_in_cell(driver, i: int, *, timeout: float = 30.0, until=("ok", "error")) -> str:
+    """Press the record button in cell ``i``; return the widget's status once its kind is in ``until``
+    (or its text starts with one of them), or after ``timeout``."""
     from selenium.webdriver.common.by import By
 
     cell = driver.execute_script(
@@ -146,10 +147,16 @@ def record_in_cell(driver, i: int, *, timeout: float = 30.0) -> str:
     buttons[0].click()
     status = cell.find_element(By.CSS_SELECTOR, ".course-recorder-status")
     while time.monotonic() < deadline:
-        if status.get_attribute("data-kind") in ("ok", "error"):
+        if status.get_attribute("data-kind") in until or status.text.startswith(tuple(until)):
             break
         time.sleep(0.3)
     return f"{status.get_attribute('data-kind')}: {status.text}"
+
+
+def _status_of(driver, i: int) -> str:
+    return driver.execute_script(
+        "const s = window.jupyterapp.shell.currentWidget.content.widgets[arguments[0]].node"
+        ".querySelector('.course-recorder-status'); return s.dataset.kind + ': ' + s.textContent;", i)
 
 
 def _wait_text(driver, i: int, needle: str, *, timeout: float = 30.0) -> str:
@@ -213,7 +220,10 @@ def test_a_widget_that_sends_nothing_fails_these_checks(browser, lab, shots):
     if not Path(lab.root, "say_it.ipynb").exists():
         pytest.skip("the recording test did not open the notebook")
     _run_cell(browser, 2)
-    status = record_in_cell(browser, 2, timeout=12.0)
+    status = record_in_cell(browser, 2, until=("Sending",))
+    assert status.startswith("busy: Sending 2.00 s"), status   # it recorded, and reached the send
+    time.sleep(3)                                         # Python answers within a second when it gets something
+    status = _status_of(browser, 2)
     assert not status.startswith("ok"), status          # nothing reached Python: no "Got ..."
     cell = _run_cell(browser, 3)
     errors = [o for o in cell["outputs"] if o["type"] == "error"]
