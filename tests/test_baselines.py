@@ -73,3 +73,33 @@ def test_recognises_the_class_it_was_trained_on():
     test = _sequences(rng, up, 10) + _sequences(rng, down, 10)
     pred = baselines.predict(models, test)
     assert pred == ["one"] * 10 + ["two"] * 10
+
+
+def test_sphinx_screen_counts_per_voice_and_engine(monkeypatch):
+    """The naturalness screen's bookkeeping, with a stand-in recogniser that is right on one engine only."""
+    from course_lib import data, sphinx
+
+    clips = [c for c in data.spoken_words(words=["one", "two"]) if c.speaker in
+             ("flite_awb", "flite_slt", "espeak_en-029_m8", "festival_kal")]
+
+    def fake_words(words=None, **kw):
+        return clips
+
+    calls = iter([c.label if c.engine == "flite" else "zero" for c in clips])   # right on flite only
+
+    class Fake:
+        def __init__(self, words):
+            pass
+
+        def predict(self, y, *, sr):
+            return next(calls)
+
+    monkeypatch.setattr(sphinx, "SphinxRecognizer", Fake)
+    monkeypatch.setattr(sphinx, "available", lambda: True)
+    monkeypatch.setattr(baselines.data, "spoken_words", fake_words)
+    monkeypatch.delenv("COURSE_REAL_DIGITS", raising=False)
+    args = baselines.argparse.Namespace(real=None, real_takes=1, screen_below=0.5)
+    res = baselines.run_sphinx(args)
+    assert res["voices"] == {"espeak_en-029_m8": 0.0, "festival_kal": 0.0, "flite_awb": 1.0, "flite_slt": 1.0}
+    assert res["engines"] == {"espeak-ng": 0.0, "festival": 0.0, "flite": 1.0}
+    assert res["engine_voice_median"]["flite"] == 1.0 and res["clips"] == len(clips)

@@ -6,6 +6,7 @@ Usage::
     python tools/baselines.py hmm                       # GMM-HMM digits: before/after, LOEO, augmentation
     python tools/baselines.py hmm --real ~/fsdd         # ... and real human speakers (FSDD, not shipped)
     python tools/baselines.py ctc --steps 600           # BiGRU-CTC sentence CER, before/after
+    python tools/baselines.py sphinx [--real ~/fsdd]   # PocketSphinx per voice and engine: a naturalness screen
     python tools/baselines.py all --json results.json
 
 **HMM** (chapter 04's recogniser, written out here so this script does not depend on
@@ -33,6 +34,14 @@ characters, trained for the same number of steps (default 600 batches of 16; a s
 run, far from convergence) on the sentences of the "before" and "after" training voices
 (with SpecAugment-style masking), greedy decoding, CER per test voice (jiwer's
 definition, via ``course_lib.metrics.cer``).
+
+**PocketSphinx screen** (``sphinx``): CMU PocketSphinx (``course_lib.sphinx``: the
+generic US-English acoustic model trained on real speech, through SpeechRecognition's
+``recognize_sphinx`` with a one-word grammar over the ten digits) on every digit clip of
+every voice, per voice and per engine. Nothing of the corpus went into that model, so a
+voice it cannot understand is one that does not sound like people; voices under
+``--screen-below`` (default 50 %) are listed. With ``--real``, the real FSDD speakers
+are screened the same way (the ceiling: what people score).
 
 Every figure is measured when the script runs; nothing is copied from elsewhere.
 """
@@ -480,9 +489,53 @@ def run_ctc(args) -> dict:
     return res
 
 
+def run_sphinx(args) -> dict:
+    """PocketSphinx digit accuracy per voice (all splits) and per engine: the naturalness screen."""
+    from course_lib import sphinx
+
+    if not sphinx.available():
+        log("PocketSphinx is not installed (pip install pocketsphinx SpeechRecognition): screen skipped")
+        return {}
+    rec = sphinx.SphinxRecognizer(data.DIGITS)
+    t0 = time.perf_counter()
+    clips = data.spoken_words(words=data.DIGITS)
+    voices, engines, splits, engine_of = {}, {}, {}, {}
+    for c in clips:
+        ok = rec.predict(c.audio, sr=c.sr) == c.label
+        voices.setdefault(c.speaker, []).append(ok)
+        engines.setdefault(c.engine, []).append(ok)
+        splits[c.speaker] = c.split
+        engine_of[c.speaker] = c.engine
+    res = {"voices": {v: float(np.mean(x)) for v, x in sorted(voices.items())},
+           "engines": {e: float(np.mean(x)) for e, x in sorted(engines.items())},
+           "clips": len(clips), "threshold": args.screen_below}
+    res["engine_voice_median"] = {e: float(np.median([res["voices"][v] for v in voices if engine_of[v] == e]))
+                                  for e in engines}
+    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV)
+    if real_root:
+        real = datasets.real_digits(takes=args.real_takes, root=real_root)
+        per = {}
+        for c in real:
+            per.setdefault(c.speaker, []).append(rec.predict(c.audio, sr=c.sr) == c.label)
+        res["real"] = {k: float(np.mean(v)) for k, v in sorted(per.items())}
+    log(f"\nPocketSphinx (digit grammar) accuracy (%) per voice, {len(clips)} digit clips "
+        f"[{time.perf_counter() - t0:.0f} s]; sorted, worst first")
+    log(fmt_row("voice (split)", ["accuracy"]))
+    log("|---|---|")
+    for v, a in sorted(res["voices"].items(), key=lambda kv: kv[1]):
+        log(fmt_row(f"{v} ({splits[v]})", [pct(a)]))
+    log("\nper engine: " + ", ".join(f"{e} {pct(a)} (median voice {pct(res['engine_voice_median'][e])})"
+                                   for e, a in res["engines"].items()))
+    low = [v for v, a in res["voices"].items() if a < args.screen_below]
+    log(f"voices below {100 * args.screen_below:.0f} %: {len(low)} of {len(voices)}: " + ", ".join(low))
+    if "real" in res:
+        log("real FSDD speakers (not shipped): " + ", ".join(f"{k} {pct(v)}" for k, v in res["real"].items()))
+    return res
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["hmm", "ctc", "all"])
+    ap.add_argument("what", choices=["hmm", "ctc", "sphinx", "all"])
     ap.add_argument("--real", help="folder of FSDD recordings (default: $COURSE_REAL_DIGITS, else skipped)")
     ap.add_argument("--real-takes", type=int, default=10, help="takes per digit and real speaker (default 10 of 50)")
     ap.add_argument("--steps", type=int, default=600, help="CTC training steps (batches of 16) per model")
@@ -490,6 +543,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="only the 'chain' augmentation")
+    ap.add_argument("--screen-below", type=float, default=0.5,
+                    help="sphinx: list the voices PocketSphinx understands less often than this (default 0.5)")
     ap.add_argument("--hmmlearn", action="store_true",
                     help="train with hmmlearn's GMMHMM (Baum-Welch; about 20x slower) instead of Viterbi training")
     ap.add_argument("--json", type=Path, help="also write the results here")
@@ -501,6 +556,8 @@ def main(argv=None) -> int:
         out["hmm"] = run_hmm(args)
     if args.what in ("ctc", "all"):
         out["ctc"] = run_ctc(args)
+    if args.what in ("sphinx", "all"):
+        out["sphinx"] = run_sphinx(args)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=float))
     return 0
