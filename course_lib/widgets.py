@@ -698,6 +698,21 @@ class Recorder:
         text = self.static_message()
         return {"text/plain": text, "text/html": f"<p><em>{text}</em></p>"}
 
+    _shown_in_cell = None   # execution count of the cell that last showed it
+
+    def _ipython_display_(self):
+        """Show once per cell: ``widgets.record()`` as a cell's last line is not drawn twice."""
+        from IPython import get_ipython
+        from IPython.display import publish_display_data
+
+        shell = get_ipython()
+        cell = getattr(shell, "execution_count", None) if getattr(shell, "kernel", None) is not None else None
+        if cell is not None and self._shown_in_cell == cell:
+            return
+        self._shown_in_cell = cell
+        bundle = self._repr_mimebundle_()
+        publish_display_data(*bundle) if isinstance(bundle, tuple) else publish_display_data(bundle)
+
     def __repr__(self) -> str:
         state = "static" if self.static else ("empty" if self._audio is None else
                                               f"{len(self._audio[0]) / self._audio[1]:.2f} s at {self._audio[1]} Hz")

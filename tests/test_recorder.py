@@ -257,3 +257,26 @@ def test_classifier_recognizer_gives_probabilities():
     assert max(scores, key=scores.get) == model.predict(clip.audio, sr=clip.sr)
     with pytest.raises(ParameterError, match="no .features"):
         widgets.classifier_recognizer(object())
+
+
+def test_recorder_is_shown_once_per_cell(monkeypatch):
+    """record() shows itself; as the cell's last value it must not be drawn a second time."""
+    import types
+
+    import IPython
+    import IPython.display
+
+    shown = []
+    shell = types.SimpleNamespace(kernel=object(), execution_count=7)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(IPython.display, "publish_display_data", lambda data, metadata=None: shown.append(data))
+    rec = widgets.record(static=True, show=False)
+    rec._ipython_display_()
+    rec._ipython_display_()                      # the same cell: nothing
+    assert len(shown) == 1 and "needs JupyterLab" in shown[0]["text/plain"]
+    shell.execution_count = 8                    # a later cell shows it again
+    rec._ipython_display_()
+    assert len(shown) == 2
+    live = widgets.record(static=False, show=False)
+    live._ipython_display_()
+    assert "application/vnd.jupyter.widget-view+json" in shown[-1]
