@@ -220,8 +220,10 @@ def test_detectors_on_corpus_v2(v2_clips, frame_ms):
     # whispered voice and one very short warped "four" (2 of 60). Measured F1 0.84, start 30 ms, end 70 ms.
     assert s["silero"]["f1"] >= 0.78 and s["silero"]["missed"] <= 4
     assert 15 <= s["silero"]["start_ms"] <= 50 and s["silero"]["end_ms"] <= 110
-    # every detector was timed, per frame
+    # every detector was timed, per frame; Silero's network costs far more than a threshold (measured
+    # 25-60x per frame here, on a busy 2-core machine; required 5x, so load on the machine cannot flip it)
     assert all(v["us_per_frame"] > 0 for v in s.values())
+    assert s["silero"]["us_per_frame"] > 5 * s["energy"]["us_per_frame"]
 
 
 def add_noise_at_snr(clips, kind="white", snr_db=10.0):
