@@ -306,3 +306,22 @@ def test_mixture_dataset_exact_snr_and_repeatable():
     noisy2, _ = ds[1]
     assert torch.equal(noisy, noisy2)
     assert len(noisy) == int(1.5 * SR)
+
+
+def test_kurtosis_ratio_rederived_with_librosa_and_scipy():
+    """Pearson kurtosis (4th moment / variance², 3 for a Gaussian, 9 for white noise's exponential
+    power bins) of |STFT|² without DC, Nyquist and the padded edge frames, after over before."""
+    import librosa
+    from scipy.stats import kurtosis
+
+    rng = np.random.default_rng(3)
+    before = rng.standard_normal(SR)
+    after = enhance.spectral_subtraction(before.astype(np.float32), sr=SR, noise=before[:8000].astype(np.float32),
+                                         alpha=2.0, beta=0.01)
+
+    def k(x):
+        p = np.abs(librosa.stft(np.asarray(x, np.float64), n_fft=512, hop_length=128, pad_mode="constant"))[1:-1, 2:-2] ** 2
+        return kurtosis(p.ravel(), fisher=False)
+
+    assert k(before) == pytest.approx(9.0, rel=0.15)          # the exponential distribution has kurtosis 9
+    assert enhance.kurtosis_ratio(before, after, sr=SR) == pytest.approx(k(after) / k(before), rel=1e-9)
