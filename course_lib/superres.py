@@ -264,10 +264,16 @@ class BandwidthExtender(nn.Module):
         self.eval()
         p = next(self.parameters())
         pred = self(torch.from_numpy(x[None]).to(p.device, p.dtype))[0].cpu().numpy().astype(np.float64)
-        mag = np.exp(pred + offset)
-        mag *= np.sqrt(energy_ceiling_gains(mag ** 2, keep=cfg.high_band_energy))
+        mag = np.exp(pred + offset)                      # (n_out, frames): bins n_in .. n_fft/2
         k = np.arange(cfg.n_in, cfg.n_bins)
-        phase = np.angle(X[k % cfg.n_in])                # spectral translation of the low band's phase
+        # Below the cut-off (the anti-aliasing filter's transition band) the input still holds
+        # the true signal, attenuated: keep its phase, correct its magnitude. Above, nothing is
+        # left: borrow the low band's phase by spectral translation, and spend only a budget
+        # of energy there (see energy_ceiling_gains).
+        cut = cfg.n_fft // (2 * cfg.factor)
+        above = k >= cut
+        mag[above] *= np.sqrt(energy_ceiling_gains(mag[above] ** 2, keep=cfg.high_band_energy))
+        phase = np.where(above[:, None], np.angle(X[k % cfg.n_in]), np.angle(X[k]))
         Y = X.copy()
         Y[cfg.n_in:] = mag * np.exp(1j * phase)
         out = istft(Y, hop_length=cfg.hop_length, length=len(up))
@@ -470,14 +476,17 @@ def segments(clips, *, config: BandwidthExtenderConfig, frames: int = 64):
 
 
 def choose_energy(model: BandwidthExtender, clips, *, keeps=(1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12),
-                  max_snr_loss_db: float = 1.0) -> tuple[float, list[dict]]:
-    """Pick the kept high-band energy with the lowest LSD whose SNR is within ``max_snr_loss_db`` of "sinc".
+                  max_snr_loss_db: float = 0.75) -> tuple[float, list[dict]]:
+    """Pick the kept high-band energy with the lowest LSD that costs every voice at most ``max_snr_loss_db`` of SNR.
 
     Notebook: 10_super_resolution.ipynb
 
     SNR rewards a quiet guess (the true phase is unknowable), LSD a faithful one: see
-    :func:`energy_ceiling_gains`. Run on the *validation* voices; sets
-    ``model.config.high_band_energy`` and returns ``(keep, table)``, one row per value tried.
+    :func:`energy_ceiling_gains`. Run on the *validation* voices; the SNR cost is
+    measured per voice against band-limited ("sinc") interpolation and the worst voice
+    decides (0.75 dB leaves a quarter of a dB of margin, for voices never seen, under the
+    chapter's 1 dB target). Sets ``model.config.high_band_energy`` and returns
+    ``(keep, table)``, one row per value tried.
     """
     factor = model.config.factor
     base = evaluate(clips, factor=factor, methods=("sinc",), progress=False)["sinc"]
@@ -485,12 +494,14 @@ def choose_energy(model: BandwidthExtender, clips, *, keeps=(1.0, 0.7, 0.5, 0.35
     for keep in keeps:
         model.config.high_band_energy = float(keep)
         r = evaluate(clips, factor=factor, model=model, methods=(), progress=False)["model"]
-        ok = r["snr"] >= base["snr"] - max_snr_loss_db
-        table.append({"keep": float(keep), "lsd": r["lsd"], "snr": r["snr"], "sinc_snr": base["snr"], "ok": ok})
+        worst = min(r["per_speaker"][v]["snr"] - base["per_speaker"][v]["snr"] for v in r["per_speaker"])
+        ok = worst >= -max_snr_loss_db
+        table.append({"keep": float(keep), "lsd": r["lsd"], "snr": r["snr"], "sinc_snr": base["snr"],
+                      "worst_voice_snr_change": worst, "ok": ok})
         if ok and (best is None or r["lsd"] < best["lsd"]):
             best = table[-1]
     if best is None:
-        best = max(table, key=lambda r: r["snr"])
+        best = max(table, key=lambda r: r["worst_voice_snr_change"])
     model.config.high_band_energy = best["keep"]
     return best["keep"], table
 
@@ -505,7 +516,7 @@ def train_extender(*, factor: int, time_budget: float, epochs: int = 1000, seed:
     keep a full band (:func:`full_band_speakers`); the loss is the L1 distance of
     log magnitudes (what LSD measures, in natural-log units, on the model's own
     512-point STFT). Afterwards the kept high-band energy is chosen on
-    ``valid_clips`` (default: every 4th validation sentence) with :func:`choose_energy`.
+    ``valid_clips`` (default: every 2nd validation sentence) with :func:`choose_energy`.
     """
     from . import data, train
 
@@ -514,7 +525,7 @@ def train_extender(*, factor: int, time_budget: float, epochs: int = 1000, seed:
         keep = set(full_band_speakers(train_clips))
         train_clips = [c for c in train_clips if c.speaker in keep]
     if valid_clips is None:
-        valid_clips = data.sentences(split="valid")[::4]
+        valid_clips = data.sentences(split="valid")[::2]
     cfg = BandwidthExtenderConfig(factor=factor, **config)
     X, Y = segments(train_clips, config=cfg)
     torch.manual_seed(seed)

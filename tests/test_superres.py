@@ -271,3 +271,22 @@ def test_energy_ceiling_costs_less_log_error_than_a_uniform_gain():
     assert np.all(superres.energy_ceiling_gains(P, keep=1.0) == 1)
     with pytest.raises(ParameterError, match="keep"):
         superres.energy_ceiling_gains(P, keep=0)
+
+
+def test_the_transition_band_keeps_its_true_phase():
+    # between n_in (3.6 kHz at x2) and the cut-off (4 kHz) the input still holds the true signal,
+    # attenuated by the anti-aliasing filter: the model corrects its magnitude, not its phase
+    from course_lib.spectral import stft
+
+    m = _model(factor=2)
+    cfg = m.config
+    t = np.arange(SR) / SR
+    y = 0.3 * np.sin(2 * np.pi * 3800 * t + 0.7) + 0.3 * np.sin(2 * np.pi * 500 * t)
+    low = superres.low_resolution(y, factor=2).astype(np.float32)
+    out = m.extend(low, sr=SR // 2).astype(np.float64)
+    sinc = superres.upsample(low, factor=2, method="sinc").astype(np.float64)
+    k = round(3800 * cfg.n_fft / SR)
+    assert cfg.n_in <= k < cfg.n_fft // 4
+    a = stft(out, n_fft=cfg.n_fft, hop_length=cfg.hop_length)[k, 10:-10]
+    b = stft(sinc, n_fft=cfg.n_fft, hop_length=cfg.hop_length)[k, 10:-10]
+    assert np.max(np.abs(np.angle(a * np.conj(b)))) < 0.05
