@@ -8,12 +8,19 @@ Run from the repository root:
 
 ``--quality`` measures the recogniser instead of the speed (minutes): trains
 ``WordRecognizer()`` (default settings) on the corpus train split and prints
-training time, accuracy per test voice, overall and the confusion matrix; the
-DTW baseline; connected-digit WER on ``data.digit_strings(split="test")``;
-with ``--real``, accuracy per speaker on real recordings (FSDD layout, any
-folder of ``DIGIT_SPEAKER_TAKE.wav``; never shipped); with ``--loeo``,
-leave-one-engine-out; with ``--ablation``, the effect of each ingredient on
-the worst test voice.
+training time (wall and CPU), accuracy per test voice and overall (20 words and
+the ten digits), the confusion matrix; the DTW baseline and PocketSphinx
+(``course_lib.sphinx``, one-word grammar) on the same clips; connected-digit WER
+on ``data.digit_strings(split="test")``; with ``--real``, the three figures on
+real recordings (FSDD layout, any folder of ``DIGIT_SPEAKER_TAKE.wav``; never
+shipped): corpus test voices, real test speakers trained on synthetic voices only,
+and trained on synthetic voices plus the three real training speakers -- each
+real clip also resampled to 16 kHz and placed at a random offset inside 1 s of
+quiet noise (:func:`in_noise_16k`); with ``--loeo``, leave-one-engine-out (HMM and
+PocketSphinx on the same clips); with ``--ablation``, the effect of each
+ingredient on the worst test voice (``--ablation-only VOICE`` runs just that, e.g.
+in a second process). ``--json PATH`` merges the results into PATH
+(``benchmarks/hmm_quality.json`` is the committed run that notebook 04 prints).
 
 Setup: a random ergodic model (Dirichlet rows) with N states and random
 emission log-likelihoods ``log_b (T, N)``; the same arrays go to
@@ -63,6 +70,11 @@ def main(argv=None) -> int:
     parser.add_argument("--loeo", action="store_true", help="leave-one-engine-out")
     parser.add_argument("--ablation", action="store_true", help="ablation on the worst test voice")
     parser.add_argument("--skip-dtw", action="store_true")
+    parser.add_argument("--loeo-clips", type=int, default=400, help="about this many test clips per held-out engine")
+    parser.add_argument("--json", default=None, help="also write the --quality results here")
+    parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--ablation-only", metavar="VOICE", default=None,
+                        help="run only the ablation, on this test voice (e.g. in a second process)")
     args = parser.parse_args(argv)
     if args.quality:
         return quality(args)
@@ -102,26 +114,96 @@ def _report(name, ev):
           + ", ".join(f"{k} {v:.0%}" for k, v in ev.per_speaker.items()), flush=True)
 
 
+def _ev(ev) -> dict:
+    return {"accuracy": ev.accuracy, "per_voice": dict(ev.per_speaker)}
+
+
+def _digit_view(rec):
+    """The same recogniser restricted to the ten digit models (the real recordings are digits only)."""
+    from course_lib import data, hmm
+
+    d = hmm.WordRecognizer(seed=rec.seed)
+    d.config = rec.config
+    d.models_ = {w: rec.models_[w] for w in data.DIGITS}
+    d.labels_ = list(data.DIGITS)
+    return d
+
+
+def in_noise_16k(clips, *, seed=0):
+    """Each clip resampled to 16 kHz and placed at a random offset inside 1 s of low-level noise.
+
+    The noise is white, at -65 to -50 dBFS RMS (a quiet room through a cheap
+    microphone); the window is 1 s, or the clip plus 0.1 s when longer. What an
+    app recording "say a digit" for a second hands the recogniser.
+    """
+    from course_lib import audio, data
+
+    out = []
+    for i, c in enumerate(clips):
+        rng = np.random.default_rng([seed, i])
+        y = audio.resample(np.asarray(c.audio, np.float64), orig_sr=c.sr, target_sr=16000)
+        n = max(16000, len(y) + 1600)
+        w = rng.standard_normal(n) * 10 ** (rng.uniform(-65, -50) / 20)
+        off = int(rng.integers(0, n - len(y) + 1))
+        w[off:off + len(y)] += y
+        out.append(data.Clip(w.astype(np.float32), 16000, None, label=c.label, speaker=c.speaker,
+                             engine=getattr(c, "engine", None)))
+    return out
+
+
 def quality(args) -> int:
     import collections
+    import json
     import time
 
-    from course_lib import data, hmm, metrics
+    from course_lib import data, hmm, metrics, sphinx
 
+    res = {"command": "python benchmarks/bench_hmm.py --quality " + " ".join(
+        a for a in ["--loeo" if args.loeo else "", "--ablation" if args.ablation else "",
+                    "--real <FSDD recordings>" if args.real else ""] if a)}
     train = data.spoken_words(split="train")
     test = data.spoken_words(split="test")
+    test_digits = [c for c in test if c.label in data.DIGITS]
+    if args.ablation_only:
+        res["ablation"] = _ablation(args.ablation_only, train, test, None)
+        return _write(args, res)
     t0, c0 = time.perf_counter(), time.process_time()
-    rec = hmm.WordRecognizer().fit(train)
+    rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+    res["train"] = {"clips": len(train), "voices": len(data.speakers(split="train")),
+                    "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                    "config": {k: (v.__name__ if callable(v) else v) for k, v in vars(rec.config).items()}}
     print(f"trained {len(rec.models_)} word models on {len(train)} clips "
-          f"({len(data.speakers(split='train'))} voices) in {time.perf_counter() - t0:.1f} s "
-          f"(CPU time {time.process_time() - c0:.1f} s)", flush=True)
+          f"({res['train']['voices']} voices) in {res['train']['wall_s']:.1f} s "
+          f"(CPU time {res['train']['cpu_s']:.1f} s)", flush=True)
     ev = hmm.evaluate(rec, test)
-    _report("HMM, test voices", ev)
+    _report("HMM, test voices, 20 words", ev)
+    res["hmm_words"] = _ev(ev)
+    res["confusion"] = {"labels": ev.labels, "matrix": ev.confusion.tolist()}
     print("confusion (rows spoken, columns recognised):", " ".join(ev.labels))
     for lab, row in zip(ev.labels, ev.confusion):
         print(f"  {lab:>6s} " + " ".join(f"{v:2d}" for v in row))
+    digits = _digit_view(rec)
+    ev_d = hmm.evaluate(digits, test_digits)
+    _report("HMM, test voices, digits", ev_d)
+    res["hmm_digits"] = _ev(ev_d)
     if not args.skip_dtw:
-        _report("DTW (5 templates per word), test voices", hmm.evaluate(hmm.DTWRecognizer().fit(train), test))
+        dtw = hmm.DTWRecognizer().fit(train)
+        e = hmm.evaluate(dtw, test)
+        _report("DTW (5 templates per word), test voices, 20 words", e)
+        res["dtw_words"] = _ev(e)
+        dtw_d = hmm.DTWRecognizer().fit([c for c in train if c.label in data.DIGITS])
+        e = hmm.evaluate(dtw_d, test_digits)
+        _report("DTW, test voices, digits", e)
+        res["dtw_digits"] = _ev(e)
+    sph_words = sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None
+    sph_digits = sphinx.SphinxRecognizer(data.DIGITS) if sphinx.available() else None
+    if sph_words is not None:
+        e = hmm.evaluate(sph_words, test)
+        _report("PocketSphinx (20-word grammar), test voices", e)
+        res["sphinx_words"] = _ev(e)
+        e = hmm.evaluate(sph_digits, test_digits)
+        _report("PocketSphinx (digit grammar), test voices", e)
+        res["sphinx_digits"] = _ev(e)
     strings = data.digit_strings(split="test")
     refs = [c.text for c in strings]
     hyps = [" ".join(rec.transcribe(c.audio, sr=c.sr, words=data.DIGITS)) for c in strings]
@@ -129,34 +211,96 @@ def quality(args) -> int:
     for c, r, h in zip(strings, refs, hyps):
         per[c.speaker][0].append(r)
         per[c.speaker][1].append(h)
-    print(f"connected digits: WER {metrics.wer(refs, hyps):.1%} on {len(strings)} strings; per voice: "
-          + ", ".join(f"{k} {metrics.wer(*v):.1%}" for k, v in sorted(per.items())), flush=True)
+    res["connected_wer"] = {"wer": metrics.wer(refs, hyps), "strings": len(strings),
+                            "per_voice": {k: metrics.wer(*v) for k, v in sorted(per.items())}}
+    print(f"connected digits: WER {res['connected_wer']['wer']:.1%} on {len(strings)} strings; per voice: "
+          + ", ".join(f"{k} {v:.1%}" for k, v in res["connected_wer"]["per_voice"].items()), flush=True)
     if args.real:
         from course_lib import datasets
 
-        real = datasets.real_digits(root=args.real, takes=args.real_takes)
-        digits = hmm.WordRecognizer()
-        digits.models_ = {w: rec.models_[w] for w in data.DIGITS}
-        digits.labels_ = list(data.DIGITS)
-        _report(f"real recordings ({len(real)} clips), trained on the corpus only", hmm.evaluate(digits, real))
+        real_test = datasets.real_digits(split="test", root=args.real, takes=args.real_takes)
+        real_train = datasets.real_digits(split="train", root=args.real, takes=args.real_takes)
+        noisy = in_noise_16k(real_test)
+        out = {"clips": len(real_test), "takes": args.real_takes}
+        for name, r in [("synthetic only", digits)]:
+            out[name] = {"as recorded": _ev(hmm.evaluate(r, real_test)),
+                         "16 kHz in 1 s of noise": _ev(hmm.evaluate(r, noisy))}
+        plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS] + real_train)
+        out["synthetic + 3 real training speakers"] = {
+            "corpus test voices": _ev(hmm.evaluate(plus, test_digits)),
+            "as recorded": _ev(hmm.evaluate(plus, real_test)),
+            "16 kHz in 1 s of noise": _ev(hmm.evaluate(plus, noisy))}
+        out["synthetic only"]["corpus test voices"] = res["hmm_digits"]
+        if sph_digits is not None:
+            out["PocketSphinx"] = {"as recorded": _ev(hmm.evaluate(sph_digits, real_test)),
+                                   "16 kHz in 1 s of noise": _ev(hmm.evaluate(sph_digits, noisy)),
+                                   "corpus test voices": res.get("sphinx_digits")}
+        for name, d in out.items():
+            if isinstance(d, dict):
+                for k, e in d.items():
+                    if e:
+                        print(f"real digits, {name}, {k}: {e['accuracy']:.1%} ("
+                              + ", ".join(f"{s} {v:.0%}" for s, v in e["per_voice"].items()) + ")", flush=True)
+        res["real"] = out
     if args.loeo:
+        res["loeo"] = {}
         for engine in data.engines():
             split = data.leave_one_engine_out(engine)
-            _report(f"leave-one-engine-out {engine}", hmm.evaluate(hmm.WordRecognizer().fit(split.train), split.test))
+            tst = split.test[::max(1, len(split.test) // args.loeo_clips)]
+            r = hmm.WordRecognizer().fit(split.train)
+            row = {"test_clips": len(tst), "hmm": _ev(hmm.evaluate(r, tst))}
+            if sph_words is not None:
+                row["sphinx"] = _ev(hmm.evaluate(sph_words, tst))
+            res["loeo"][engine] = row
+            print(f"leave-one-engine-out {engine} ({len(tst)} clips, every voice of the engine): HMM "
+                  f"{row['hmm']['accuracy']:.1%} (worst voice {min(row['hmm']['per_voice'].values()):.0%})"
+                  + (f"; PocketSphinx {row['sphinx']['accuracy']:.1%}" if "sphinx" in row else ""), flush=True)
     if args.ablation:
         worst = min(ev.per_speaker, key=ev.per_speaker.get)
-        clips = [c for c in test if c.speaker == worst]
-        voices = data.speakers(split="train")
-        print(f"ablation on the worst test voice {worst} ({ev.per_speaker[worst]:.0%} with the defaults):")
-        for name, kw, tr in [
-            ("no deltas", {"deltas": False}, train), ("no CMVN", {"normalise": False}, train),
-            ("1 Gaussian per state", {"n_mix": 1}, train), ("4 Gaussians per state", {"n_mix": 4}, train),
-            ("16 training voices", {}, [c for c in train if c.speaker in voices[::max(1, len(voices) // 16)]]),
-            ("4 training voices", {}, [c for c in train if c.speaker in voices[::max(1, len(voices) // 4)]]),
-        ]:
-            acc = hmm.evaluate(hmm.WordRecognizer(**kw).fit(tr), clips).accuracy
-            print(f"  {name:24s} {acc:.0%}", flush=True)
+        res["ablation"] = _ablation(worst, train, test, ev.per_speaker[worst])
+    return _write(args, res)
+
+
+def _write(args, res) -> int:
+    """Print nothing more; merge ``res`` into the ``--json`` file (two processes may fill one file)."""
+    import json
+    import os
+
+    if args.json:
+        old = {}
+        if os.path.exists(args.json):
+            with open(args.json) as f:
+                old = json.load(f)
+        old.update(res)
+        with open(args.json, "w") as f:
+            json.dump(old, f, indent=1, default=float)
+        print(f"wrote {args.json}")
     return 0
+
+
+def _ablation(worst, train, test, default_acc):
+    from course_lib import data, hmm
+
+    clips = [c for c in test if c.speaker == worst]
+    if not clips:
+        raise SystemExit(f"no test clips of voice {worst!r}; test voices: {data.speakers(split='test')}")
+    if default_acc is None:
+        default_acc = hmm.evaluate(hmm.WordRecognizer().fit(train), clips).accuracy
+    voices = data.speakers(split="train")
+    print(f"ablation on the worst test voice {worst} ({default_acc:.0%} with the defaults):")
+    out = {"voice": worst, "defaults": default_acc}
+    for name, kw, tr in [
+        ("no delta features (MFCC only)", {"deltas": False}, train), ("no CMVN", {"normalise": False}, train),
+        ("1 Gaussian per state", {"n_mix": 1}, train), ("4 Gaussians per state", {"n_mix": 4}, train),
+        ("no augmentation", {"n_augment": 0}, train),
+        ("Baum-Welch only (flat start, 5 iterations)", {"n_viterbi": 0, "n_iter": 5}, train),
+        ("16 training voices", {}, [c for c in train if c.speaker in voices[::max(1, len(voices) // 16)]]),
+        ("4 training voices", {}, [c for c in train if c.speaker in voices[::max(1, len(voices) // 4)]]),
+    ]:
+        acc = hmm.evaluate(hmm.WordRecognizer(**kw).fit(tr), clips).accuracy
+        out[name] = acc
+        print(f"  {name:44s} {acc:.0%}", flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -216,25 +216,26 @@ def small_corpus():
 
 @pytest.fixture(scope="module")
 def small_recognizer(small_corpus):
-    return hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4).fit(small_corpus[0])
+    return hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4, n_augment=0).fit(small_corpus[0])
 
 
 def test_left_to_right_topology_survives_baum_welch(small_corpus, small_recognizer):
     for label, m in small_recognizer.models_.items():
-        assert m.n_components == hmm.n_states_for(label)
+        assert m.n_components == hmm.n_states_for(label, min_states=small_recognizer.config.min_states,
+                                                  max_states=small_recognizer.config.max_states)
         assert np.all(np.tril(m.transmat_, -1) == 0), f"{label}: Baum-Welch added a backward transition"
         assert np.all(m.startprob_[1:] == 0), f"{label}: may start in a later state"
         assert np.all(np.diag(m.transmat_)[:-1] < 1), f"{label}: a state that is never left"
         assert len(m.monitor_.history) >= 2 and m.monitor_.history[-1] >= m.monitor_.history[0]
     # the seed document's ergodic model learns backward jumps: the check above can fail
-    erg = hmm.WordRecognizer(seed=0, n_iter=2, topology="ergodic").fit(small_corpus[0][:6])
+    erg = hmm.WordRecognizer(seed=0, n_iter=2, n_augment=0, topology="ergodic").fit(small_corpus[0][:6])
     assert any(np.tril(m.transmat_, -1).max() > 1e-3 for m in erg.models_.values())
 
 
 def test_recognizer_is_seeded_and_recognises_unseen_voices(small_corpus, small_recognizer):
     train, test = small_corpus
     # same seed, same clips -> the same model ("no" is the first label either way, so it gets the same seed)
-    again = hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4).fit([c for c in train if c.label == "no"])
+    again = hmm.WordRecognizer(seed=0, n_viterbi=0, n_iter=4, n_augment=0).fit([c for c in train if c.label == "no"])
     for name in ("means_", "covars_", "weights_", "transmat_"):
         np.testing.assert_array_equal(getattr(again.models_["no"], name), getattr(small_recognizer.models_["no"], name))
     y, sr = test[0].audio, test[0].sr
@@ -304,7 +305,7 @@ def test_dtw_recognizer_runs_and_is_below_chance_only_if_broken(small_corpus):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"n_mix": 0}, "n_mix"), ({"topology": "circular"}, "topology"), ({"self_loop": 1.0}, "self_loop"),
-    ({"n_augment": 2}, "augment"), ({"min_states": 5, "max_states": 3}, "min_states"), ({"seed": -1}, "seed"),
+    ({"n_augment": 2, "augment": None}, "augment"), ({"min_states": 5, "max_states": 3}, "min_states"), ({"seed": -1}, "seed"),
 ])
 def test_recognizer_bad_settings(kwargs, match):
     with pytest.raises(ParameterError, match=match):
@@ -424,14 +425,14 @@ def test_endpoint_finds_a_quiet_word_in_steady_noise():
         hmm.endpoint(y, sr=sr, floor_db=-1)
 
 
-def test_default_augment_is_seeded_and_keeps_length():
+def test_default_augment_is_seeded_and_keeps_length_within_the_speed_factor():
     c = data.spoken_words(split="train", words=["yes"])[0]
     a = hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(3))
     b = hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(3))
-    assert a.dtype == np.float32 and a.shape == c.audio.shape
+    assert a.dtype == np.float32 and abs(len(a) - len(c.audio)) <= 0.18 * len(c.audio)
     np.testing.assert_array_equal(a, b)
     outs = [hmm.default_augment(c.audio, sr=c.sr, rng=np.random.default_rng(s)) for s in range(6)]
-    assert any(not np.allclose(o, c.audio, atol=1e-4) for o in outs)
+    assert len({len(o) for o in outs}) > 1                    # the speed factor varies
 
 
 @pytest.mark.parametrize("kwargs, match", [
