@@ -359,8 +359,13 @@ def silero_probabilities(y, *, sr: int) -> tuple[np.ndarray, float]:
     x = torch.from_numpy(np.asarray(y, dtype=np.float32))
     n = (len(x) + 511) // 512
     x = torch.nn.functional.pad(x, (0, n * 512 - len(x)))
-    with torch.no_grad():
-        probs = model.audio_forward(x[None], 16000)[0].numpy()          # (n_chunks,)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)     # a small recurrent network on 512-sample chunks: more threads only wait
+    try:
+        with torch.no_grad():
+            probs = model.audio_forward(x[None], 16000)[0].numpy()      # (n_chunks,)
+    finally:
+        torch.set_num_threads(threads)
     return probs[:n], 512 / 16000
 
 
@@ -547,7 +552,12 @@ class FrameVAD:
             loss.backward()
             return loss
 
-        opt.step(closure)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)     # deterministic sums, and no waiting on a busy machine
+        try:
+            opt.step(closure)
+        finally:
+            torch.set_num_threads(threads)
         self.weights, self.bias = w.detach().numpy().copy(), float(b.detach())
         return self
 
