@@ -33,7 +33,8 @@ from .errors import ParameterError
 from .validation import check_positive, check_sr, valid_audio
 
 __all__ = ["room_impulse_response", "rt60", "reverberate", "band_limit", "telephone", "change_level",
-           "add_noise", "recording_chain", "spec_augment"]
+           "add_noise", "recording_chain", "spec_augment", "time_shift", "phase_vocoder", "time_stretch",
+           "pitch_shift", "mixup"]
 
 
 def _check(y, sr, rng):
@@ -385,3 +386,127 @@ def spec_augment(features, lengths, *, generator, n_freq_masks: int = 2, max_fre
         start = (torch.rand(B, 1, generator=generator) * (lengths[:, None] - width + 1).clamp(min=1)).long()
         keep &= ~((frames >= start) & (frames < start + width))[:, :, None]
     return features * keep.to(features.device, features.dtype)
+
+
+# --------------------------------------------------------------------------- chapter 07: shift, pitch, tempo, mixup
+
+def time_shift(y, *, sr: int, rng: np.random.Generator, shift_s: float | None = None,
+               max_shift_s: float = 0.2) -> np.ndarray:
+    """``y`` moved later (``shift_s`` > 0) or earlier by ``shift_s`` seconds, zero-filled, same length.
+
+    Notebook: 07_audio_classification.ipynb
+
+    ``shift_s`` is drawn uniformly from ``[-max_shift_s, max_shift_s]`` if None; the
+    shift is rounded to whole samples: ``out[n] = y[n - round(shift_s * sr)]``.
+    """
+    sr = _check(y, sr, rng)
+    s = _draw(rng, shift_s, (-max_shift_s, max_shift_s), "shift_s")
+    k = int(round(s * sr))
+    out = np.zeros(len(y), dtype=np.float32)
+    if k >= 0:
+        out[k:] = y[:len(y) - k] if k < len(y) else []
+    else:
+        out[:k] = y[-k:]
+    return out
+
+
+def phase_vocoder(D, *, rate: float, hop_length: int) -> np.ndarray:
+    """Stretch an STFT ``D`` (1 + n_fft/2, frames) in time by ``1/rate`` (as librosa.phase_vocoder).
+
+    Notebook: 07_audio_classification.ipynb
+
+    Output frame ``t`` reads the input at the fractional frame ``t * rate``: its magnitude
+    interpolates the two neighbouring frames, its phase advances by each bin's
+    expected advance plus the measured deviation (wrapped to +-pi), so partials stay
+    coherent.
+    """
+    n_fft = 2 * (D.shape[0] - 1)
+    steps = np.arange(0, D.shape[1], rate, dtype=np.float64)
+    out = np.zeros((D.shape[0], len(steps)), dtype=D.dtype)
+    advance = hop_length * np.linspace(0, np.pi, D.shape[0])          # expected phase advance per bin
+    phase = np.angle(D[:, 0])
+    Dp = np.pad(D, [(0, 0), (0, 2)])
+    for t, step in enumerate(steps):
+        cols = Dp[:, int(step):int(step) + 2]
+        a = step % 1.0
+        mag = (1.0 - a) * np.abs(cols[:, 0]) + a * np.abs(cols[:, 1])
+        out[:, t] = mag * np.exp(1j * phase)
+        dphase = np.angle(cols[:, 1]) - np.angle(cols[:, 0]) - advance
+        dphase -= 2.0 * np.pi * np.round(dphase / (2.0 * np.pi))
+        phase += advance + dphase                   # in place: the accumulator keeps D's precision
+    return out
+
+
+def time_stretch(y, *, sr: int, rng: np.random.Generator, rate: float | None = None,
+                 rate_range: tuple[float, float] = (0.85, 1.15), n_fft: int = 512) -> np.ndarray:
+    """Faster (``rate`` > 1) or slower speech at the same pitch: STFT, :func:`phase_vocoder`, inverse STFT.
+
+    Notebook: 07_audio_classification.ipynb
+
+    Equals ``librosa.effects.time_stretch(y, rate=rate, n_fft=n_fft)``; the result has
+    ``round(len(y) / rate)`` samples. ``rate`` is drawn from ``rate_range`` if None.
+    """
+    from .spectral import istft, stft
+
+    _check(y, sr, rng)
+    r = _draw(rng, rate, rate_range, "rate")
+    if r <= 0:
+        raise ParameterError(f"rate={r!r} must be positive (1.2 = 20 % faster)")
+    hop = n_fft // 4
+    D = stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop)
+    out = istft(phase_vocoder(D, rate=r, hop_length=hop), hop_length=hop, length=int(round(len(y) / r)))
+    return out.astype(np.float32)
+
+
+def pitch_shift(y, *, sr: int, rng: np.random.Generator, n_steps: float | None = None,
+                steps_range: tuple[float, float] = (-2.0, 2.0), n_fft: int = 512) -> np.ndarray:
+    """``y`` shifted by ``n_steps`` semitones at the same duration (as librosa.effects.pitch_shift).
+
+    Notebook: 07_audio_classification.ipynb
+
+    Time-stretch by ``rate = 2 ** (-n_steps / 12)``, then resample from ``sr / rate`` to
+    ``sr`` (soxr, high quality), then cut or zero-pad to ``len(y)``. ``n_steps`` is drawn
+    from ``steps_range`` if None.
+    """
+    import soxr
+
+    sr = _check(y, sr, rng)
+    k = _draw(rng, n_steps, steps_range, "n_steps")
+    rate = 2.0 ** (-k / 12)
+    z = time_stretch(y, sr=sr, rng=rng, rate=rate, n_fft=n_fft)
+    z = soxr.resample(z, float(sr) / rate, sr, quality="HQ")
+    out = np.zeros(len(y), dtype=np.float32)
+    out[:min(len(y), len(z))] = z[:len(y)]
+    return out
+
+
+def mixup(x, targets, *, alpha: float = 0.2, generator):
+    """Mixup (Zhang et al. 2018): ``lam * x + (1 - lam) * x[perm]`` with ``lam ~ Beta(alpha, alpha)``.
+
+    Notebook: 07_audio_classification.ipynb
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(batch, ...)]
+    targets : torch.Tensor [shape=(batch,)]
+        Class indices.
+    alpha : float
+        > 0.
+    generator : torch.Generator
+        The only source of randomness (the permutation and ``lam``).
+
+    Returns
+    -------
+    (mixed, targets_a, targets_b, lam)
+        The loss is ``lam * CE(out, targets_a) + (1 - lam) * CE(out, targets_b)``.
+    """
+    import torch
+
+    if not alpha > 0:
+        raise ParameterError(f"alpha={alpha!r} must be > 0 (0.2 is usual)")
+    # lam ~ Beta(alpha, alpha), drawn by numpy from a seed taken from the generator (torch.distributions
+    # takes no generator)
+    seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
+    lam = float(np.random.default_rng(seed).beta(alpha, alpha))
+    perm = torch.randperm(x.shape[0], generator=generator)
+    return lam * x + (1 - lam) * x[perm], targets, targets[perm], lam

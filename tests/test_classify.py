@@ -1,0 +1,194 @@
+"""Tests of course_lib.classify: shapes that follow the input (not the seed's fixed sizes),
+the CRNN's recurrence over time, the log-mel front end against librosa, and the
+evaluation helpers against scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import classify
+from course_lib.errors import ParameterError
+
+torch.set_num_threads(1)
+
+
+def _accepts_any_length(model, n_mels=128):
+    """True when ``model`` maps (1, n_mels, T) to the same logits shape for several T."""
+    model.eval()
+    shapes = set()
+    try:
+        with torch.no_grad():
+            for t in (128, 200, 57):
+                shapes.add(tuple(model(torch.zeros(1, 1, n_mels, t)).shape))
+    except RuntimeError:
+        return False
+    return len(shapes) == 1
+
+
+def test_cnn_takes_any_clip_length_the_seed_cnn_does_not():
+    # the seed's nn.Linear(128*16*16, n) fits a 128 x 128 input only: this check catches it
+    assert _accepts_any_length(classify.AudioCNN(classify.AudioCNNConfig(n_classes=4)))
+    seed = classify.SeedCNN(n_classes=4)
+    assert seed(torch.zeros(1, 1, 128, 128)).shape == (1, 4)
+    assert not _accepts_any_length(seed)
+
+
+@pytest.mark.parametrize("shape", [(2, 40, 101), (3, 64, 313), (1, 1, 40, 7), (2, 13, 1)])
+def test_cnn_output_shape_and_head_size(shape):
+    cfg = classify.AudioCNNConfig(n_classes=6, channels=(8, 16, 24))
+    m = classify.AudioCNN(cfg).eval()
+    out = m(torch.randn(*shape))
+    assert out.shape == (shape[0], 6)
+    assert m.head.in_features == 24                      # independent of the input size
+    assert any(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())
+
+
+def test_cnn_trace_halves_each_axis_per_block():
+    m = classify.AudioCNN(classify.AudioCNNConfig(n_classes=3, channels=(4, 8, 16)))
+    trace = dict(m.trace(torch.zeros(1, 40, 101)))
+    assert trace["block0.MaxPool2d"] == (1, 4, 20, 51)   # ceil(101 / 2) = 51
+    assert trace["block1.MaxPool2d"] == (1, 8, 10, 26)
+    assert trace["block2.MaxPool2d"] == (1, 16, 5, 13)
+    assert trace["Linear"] == (1, 3)
+
+
+def test_forward_returns_logits_not_log_probabilities():
+    torch.manual_seed(0)
+    for m in (classify.AudioCNN(classify.AudioCNNConfig(n_classes=5)),
+              classify.CRNN(classify.CRNNConfig(n_classes=5))):
+        with torch.no_grad():
+            out = m.eval()(torch.randn(4, 40, 50))
+        # log_softmax output would have logsumexp == 0 in every row
+        assert not torch.allclose(torch.logsumexp(out, dim=1), torch.zeros(4), atol=1e-3)
+
+
+def _rnn_input_shapes(model, x):
+    seen = []
+    h = model.rnn.register_forward_hook(lambda mod, inp, out: seen.append(tuple(inp[0].shape)))
+    with torch.no_grad():
+        model.eval()(x)
+    h.remove()
+    return seen[0]
+
+
+def test_crnn_rnn_runs_over_time_not_frequency():
+    cfg = classify.CRNNConfig(n_classes=3, channels=(8, 16), freq_out=4, hidden=8)
+    m = classify.CRNN(cfg)
+    # time 100 and 200 with 40 bands, and time 100 with 64 bands: the sequence length the
+    # GRU sees follows time (ceil(T / 4)), never the number of bands
+    assert _rnn_input_shapes(m, torch.zeros(2, 40, 100)) == (2, 25, 16 * 4)
+    assert _rnn_input_shapes(m, torch.zeros(2, 40, 200)) == (2, 50, 16 * 4)
+    assert _rnn_input_shapes(m, torch.zeros(2, 64, 100)) == (2, 25, 16 * 4)
+    # the seed's view(batch, height, channels * width) makes the sequence the frequency axis
+    conv = m.blocks(torch.zeros(2, 1, 64, 100))          # (2, 16, 16, 25)
+    seed = classify.seed_crnn_sequence(conv).shape
+    assert seed[1] == conv.shape[2] != conv.shape[3]
+
+
+def test_crnn_sequence_step_t_depends_on_time_t_only_locally():
+    torch.manual_seed(0)
+    m = classify.CRNN(classify.CRNNConfig(n_classes=3, channels=(4, 8))).eval()
+    x = torch.randn(1, 40, 120)
+    x2 = x.clone()
+    x2[:, :, 100:] += 5.0                                # change the last 20 frames only
+    with torch.no_grad():
+        a, b = m.sequence(x), m.sequence(x2)
+    diff = (a - b).abs().amax(dim=(0, 2))                # per sequence step
+    assert diff[:20].max() == 0                          # early steps untouched (receptive field < 20 frames)
+    assert diff[-3:].min() > 0
+
+
+def test_n_parameters_counts_every_weight():
+    m = classify.CRNN(classify.CRNNConfig(n_classes=7, channels=(4,), freq_out=2, hidden=5, bidirectional=False))
+    conv = 4 * 1 * 9 + 2 * 4                             # conv (no bias) + batch norm
+    gru = 3 * (5 * 8 + 5 * 5 + 2 * 5)                    # 3 gates: W_ih (8 inputs), W_hh, two biases
+    head = 5 * 7 + 7
+    assert classify.n_parameters(m) == conv + gru + head
+
+
+@pytest.mark.parametrize("cls,kwargs,match", [
+    (classify.AudioCNNConfig, {"n_classes": 1}, "n_classes"),
+    (classify.AudioCNNConfig, {"channels": ()}, "channels"),
+    (classify.AudioCNNConfig, {"kernel_size": 4}, "kernel_size"),
+    (classify.AudioCNNConfig, {"dropout": 1.0}, "dropout"),
+    (classify.CRNNConfig, {"freq_out": 0}, "freq_out"),
+    (classify.KwsConfig, {"arch": "mlp"}, "arch"),
+    (classify.KwsConfig, {"fmax": 9000.0}, "fmax"),
+])
+def test_config_validation(cls, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        cls(**kwargs)
+
+
+def test_model_rejects_wrong_input_rank():
+    m = classify.AudioCNN(classify.AudioCNNConfig())
+    with pytest.raises(ParameterError, match="batch, n_mels, time"):
+        m(torch.zeros(40, 101))
+
+
+def test_kws_front_end_equals_librosa():
+    librosa = pytest.importorskip("librosa")
+    rng = np.random.default_rng(1)
+    y = (rng.standard_normal(12345) * 0.1).astype(np.float32)
+    m = classify.KeywordSpotter(classify.KwsConfig())
+    c = m.config
+    got = m.melspectrogram(torch.from_numpy(y)[None])[0].numpy()
+    ref = librosa.feature.melspectrogram(y=y, sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels,
+                                         fmin=c.fmin, fmax=c.fmax)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-6 * ref.max())   # float32
+    F = m.features(torch.from_numpy(y)[None])[0]
+    assert torch.allclose(F.mean(dim=1), torch.zeros(c.n_mels), atol=1e-4)   # per-band mean removed
+    # level invariance: a quieter copy gives the same features
+    F2 = m.features(torch.from_numpy(y * 0.01)[None])[0]
+    assert torch.allclose(F, F2, atol=1e-3)
+
+
+def test_kws_predict_any_sample_rate_and_errors():
+    m = classify.KeywordSpotter(classify.KwsConfig(channels=(4, 8))).eval()
+    y = np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1
+    assert m.predict(y, sr=8000) in m.config.labels
+    p = m.predict_proba(y, sr=44100)
+    assert abs(sum(p.values()) - 1) < 1e-5
+    with pytest.raises(ParameterError, match="50 ms"):
+        m.predict(y[:100], sr=8000)
+
+
+def test_place_in_window():
+    rng = np.random.default_rng(0)
+    y = np.zeros(8000, np.float32)
+    y[3000:5000] = 0.5
+    w = classify.place_in_window(y, sr=16000, rng=rng, start=3000 / 16000, end=5000 / 16000, offset=100)
+    assert w.shape == (16000,)
+    np.testing.assert_allclose(w[100:2100], 0.5, atol=3e-3)   # floor: std 0.5 * 10^(-65/20) = 3e-4
+    assert np.abs(w[2200:]).max() < 3e-3                  # the floor only
+    long = np.ones(20000, np.float32)
+    assert classify.place_in_window(long, sr=16000, rng=rng).shape == (16000,)
+
+
+def test_evaluation_helpers_equal_sklearn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    labels = ["a", "b", "c", "d"]
+    t = rng.choice(labels[:3], 200)                       # "d" never true: recall undefined -> 0
+    p = np.where(rng.random(200) < 0.7, t, rng.choice(labels, 200))
+    C = classify.confusion_matrix(t, p, labels=labels)
+    np.testing.assert_array_equal(C, metrics.confusion_matrix(t, p, labels=labels))
+    pr = classify.precision_recall(t, p, labels=labels)
+    P, R, _, S = metrics.precision_recall_fscore_support(t, p, labels=labels, zero_division=0)
+    for i, lab in enumerate(labels):
+        assert pr[lab] == pytest.approx((P[i], R[i], S[i]))
+    assert classify.accuracy(t, p) == pytest.approx(metrics.accuracy_score(t, p))
+    top = classify.most_confused(C, labels, k=2)
+    off = C.copy()
+    np.fill_diagonal(off, 0)
+    assert top[0][2] == off.max()
+
+
+def test_per_voice_accuracy():
+    items = [(None, 8000, "a", "v1"), (None, 8000, "b", "v1"), (None, 8000, "a", "v2")]
+    r = classify.per_voice_accuracy(lambda y, sr: "a", items)
+    assert r["per_voice_accuracy"] == {"v1": 0.5, "v2": 1.0}
+    assert r["accuracy"] == pytest.approx(2 / 3)
