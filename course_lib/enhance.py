@@ -682,9 +682,9 @@ class TrainedMask(NamedTuple):
     history: object       #: course_lib.train.History
 
 
-def train_mask(*, config: MaskNetConfig | None = None, time_budget: float = 300.0, epochs: int = 1000,
-               n_clean: int | None = None, batch_size: int = 16, lr: float = 2e-3, seed: int = 0,
-               progress: bool = True) -> TrainedMask:
+def train_mask(*, config: MaskNetConfig | None = None, model: MaskNet | None = None, time_budget: float = 300.0,
+               epochs: int = 1000, n_clean: int | None = None, batch_size: int = 16, lr: float = 2e-3,
+               seed: int = 0, progress: bool = True) -> TrainedMask:
     """Train a :class:`MaskNet` on corpus speech mixed with the training takes of every noise kind.
 
     Notebook: 09_enhancement.ipynb
@@ -697,6 +697,8 @@ def train_mask(*, config: MaskNetConfig | None = None, time_budget: float = 300.
     Parameters
     ----------
     config : MaskNetConfig, optional
+    model : MaskNet, optional
+        Continue training this model (its normalisation kept), e.g. a second stage at a lower ``lr``.
     time_budget : float
         Seconds of training (``course_lib.train.fit``'s budget).
     epochs : int
@@ -712,17 +714,21 @@ def train_mask(*, config: MaskNetConfig | None = None, time_budget: float = 300.
     """
     from . import data, train
 
-    config = config or MaskNetConfig()
-    model = MaskNet(config)
+    fresh = model is None
+    if fresh:
+        model = MaskNet(config or MaskNetConfig())
+    config = model.config
     noises = [data.noise(k, split="train").audio for k in data.NOISE_KINDS]
     clean_train = [c.audio for c in data.sentences(split="train")][: n_clean]
     clean_valid = [c.audio for c in data.sentences(split="valid")][: max(16, (n_clean or 64) // 4)]
     train_set = MixtureDataset(clean_train, noises, sr=config.sr, seed=seed)
     valid_set = MixtureDataset(clean_valid, noises, sr=config.sr, seed=seed + 1, fixed=True)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        sample = torch.stack([train_set[i][0] for i in range(min(64, len(train_set)))])
-    model.set_normalisation(sample)
+    if fresh:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            sample = torch.stack([train_set[i][0] for i in range(min(64, len(train_set)))])
+        model.set_normalisation(sample)
+    model.train()
 
     def step(m, batch):
         noisy, clean = batch
