@@ -59,16 +59,12 @@ def main(argv=None) -> int:
 
     vad._silero_model()                          # load (and restore torch's threads) before setting them
     torch.set_num_threads(args.threads)
-    words = [c for c in data.spoken_words(split="train") if c.annotations.get("speech_start", 0) > 0.045]
-    voices = sorted({c.speaker for c in words})
-    train = [c for c in words if c.speaker in set(voices[0::2])]
-    held = [c for c in words if c.speaker in set(voices[1::2])]
-    rng = np.random.default_rng(0)
-    clips = [held[i] for i in rng.choice(len(held), min(args.clips, len(held)), replace=False)]
+    clips = vad.endpointing_clips(args.clips, half=1, seed=0)     # judged on one half of the voices
+    train = vad.endpointing_clips(200, half=0, seed=0)             # FrameVAD learns from the other
     t0 = time.perf_counter()
-    frame_vad = vad.FrameVAD().fit([train[i] for i in rng.choice(len(train), 200, replace=False)],
-                                   noises=[data.noise(k, split="train").audio for k in ("pink", "babble")])
-    print(f"FrameVAD trained on 200 clips of {len(voices[0::2])} other voices in {time.perf_counter() - t0:.0f} s")
+    frame_vad = vad.FrameVAD().fit(train, noises=[data.noise(k, split="train").audio for k in ("pink", "babble")])
+    print(f"FrameVAD trained on 200 clips of {len({c.speaker for c in train})} other voices "
+          f"in {time.perf_counter() - t0:.0f} s")
     detectors = {**vad.DETECTORS, "framevad": frame_vad}
     print(f"{len(clips)} corpus-v2 word clips from {len({c.speaker for c in clips})} held-out voices; "
           f"torch threads {torch.get_num_threads()}\n")

@@ -43,7 +43,8 @@ from .validation import check_sr, valid_audio
 __all__ = [
     "FRAME_MS", "frame_length", "n_frames", "intervals_to_frames", "frames_to_intervals", "FrameScores",
     "frame_f1", "BoundaryError", "boundary_error", "smooth", "frame_energy_db", "energy_vad", "webrtc_vad",
-    "silero_vad", "DETECTORS", "FrameVADConfig", "FrameVAD", "mix_at_snr", "ClipScore", "evaluate", "summarize",
+    "silero_vad", "DETECTORS", "FrameVADConfig", "FrameVAD", "mix_at_snr", "endpointing_clips", "ClipScore",
+    "evaluate", "summarize",
 ]
 
 #: The frame sizes WebRTC's VAD accepts (ms).
@@ -504,7 +505,7 @@ class FrameVAD:
         return _frame_features(y, sr=sr, frame_ms=frame_ms, n_mels=self.config.n_mels, context=self.config.context)
 
     def fit(self, clips, *, noises=(), snr_db=(0.0, 20.0), frame_ms=FRAME_MS, seed: int = 0,
-            iterations: int = 100) -> "FrameVAD":
+            iterations: int = 30) -> "FrameVAD":
         """Train on ``clips`` (with ``speech_start`` / ``speech_end``): each clip clean and once with
         each of ``noises`` at an SNR drawn from ``snr_db``, at each of ``frame_ms``.
 
@@ -516,11 +517,10 @@ class FrameVAD:
         snr_db : (low, high)
         frame_ms : sequence of float
         seed : int
+            Draws the SNRs and where in each noise recording a mix starts.
         iterations : int
-            L-BFGS steps (full batch; the loss is convex).
+            At most this many Newton steps (full batch; the loss is convex).
         """
-        import torch
-
         rng = np.random.default_rng(seed)
         X, t = [], []
         for clip in clips:
@@ -537,28 +537,23 @@ class FrameVAD:
                     t.append(intervals_to_frames([(ann["speech_start"], ann["speech_end"])], len(F), frame_ms=fm))
         if not X:
             raise ParameterError("clips is empty: give FrameVAD.fit some annotated clips")
-        X, t = np.concatenate(X), np.concatenate(t).astype(np.float32)
+        X, t = np.concatenate(X).astype(np.float64), np.concatenate(t).astype(np.float64)
         self.mean, self.std = X.mean(axis=0), X.std(axis=0) + 1e-6
-        Xt = torch.from_numpy((X - self.mean) / self.std)                # (n_frames, n_features)
-        tt = torch.from_numpy(t)                                         # (n_frames,)
-        gen = torch.Generator().manual_seed(seed)
-        w = (0.01 * torch.randn(X.shape[1], generator=gen)).requires_grad_()
-        b = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.LBFGS([w, b], max_iter=iterations, line_search_fn="strong_wolfe")
-
-        def closure():
-            opt.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(Xt @ w + b, tt) + 1e-4 * (w @ w)
-            loss.backward()
-            return loss
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)     # deterministic sums, and no waiting on a busy machine
-        try:
-            opt.step(closure)
-        finally:
-            torch.set_num_threads(threads)
-        self.weights, self.bias = w.detach().numpy().copy(), float(b.detach())
+        Xb = np.hstack([(X - self.mean) / self.std, np.ones((len(X), 1))])   # (n_frames, n_features + 1)
+        w = np.zeros(Xb.shape[1])
+        ridge = np.full(Xb.shape[1], 1e-4)
+        ridge[-1] = 0.0                                                        # the bias is not shrunk
+        for _ in range(iterations):
+            # Newton's method (IRLS) on the mean cross-entropy + ridge: the loss is convex, so a
+            # few steps reach the optimum; no random start, so the fit is deterministic
+            p = 1 / (1 + np.exp(-(Xb @ w)))
+            grad = Xb.T @ (p - t) / len(t) + ridge * w
+            hess = (Xb.T * (p * (1 - p))) @ Xb / len(t) + np.diag(ridge + 1e-9)
+            step = np.linalg.solve(hess, grad)
+            w -= step
+            if np.max(np.abs(step)) < 1e-6:
+                break
+        self.weights, self.bias = w[:-1].copy(), float(w[-1])
         return self
 
     def speech_probability(self, y, *, sr: int, frame_ms: float = 10) -> np.ndarray:
@@ -577,6 +572,45 @@ class FrameVAD:
 
 
 # --------------------------------------------------------------------------- evaluation
+
+def endpointing_clips(n: int | None = None, *, half: int | None = None, seed: int = 0, data_dir=None) -> list:
+    """Corpus-v2 word clips for endpointing: 50-400 ms of room tone around each word, boundaries known.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    The words of corpus v2's voices (the first corpus's clips are trimmed to 40 ms
+    before the word, so they are left out). Only the chosen files are read.
+
+    Parameters
+    ----------
+    n : int or None
+        Draw this many clips (seeded; None: all).
+    half : {0, 1} or None
+        Alternate voices in sorted order: 0 and 1 are voice-disjoint halves (train a
+        detector on one, judge it on the other); None: all voices.
+    seed : int
+    data_dir : path, optional
+
+    Returns
+    -------
+    list of data.Clip
+        With ``annotations["speech_start"]`` / ``["speech_end"]`` in seconds.
+    """
+    from . import data
+
+    root = data._data_dir(data_dir)
+    rows = [r for r in data._rows(data_dir) if r["kind"] == "word" and (r["speech_start"] or 0) > 0.045]
+    if half is not None:
+        if half not in (0, 1):
+            raise ParameterError(f"half={half!r} must be 0, 1 or None")
+        voices = sorted({r["speaker"] for r in rows})[half::2]
+        rows = [r for r in rows if r["speaker"] in set(voices)]
+    if n is not None:
+        if not (isinstance(n, (int, np.integer)) and 0 < n <= len(rows)):
+            raise ParameterError(f"n={n!r} must be an integer in 1..{len(rows)}")
+        rows = [rows[i] for i in np.random.default_rng(seed).choice(len(rows), int(n), replace=False)]
+    return [data._clip(r, root, check=True) for r in rows]
+
 
 class ClipScore(NamedTuple):
     """One detector on one clip (what :func:`evaluate` returns per clip)."""

@@ -197,11 +197,20 @@ def test_silero_keeps_torch_threads_and_finds_speech(monkeypatch):
 @pytest.fixture(scope="module")
 def v2_clips():
     """60 seeded corpus-v2 word clips: 50-400 ms of room tone around each word, boundaries in the manifest."""
-    from course_lib import data
+    return vad.endpointing_clips(60, seed=0)
 
-    clips = [c for c in data.spoken_words(split="train") if c.annotations.get("speech_start", 0) > 0.045]
-    rng = np.random.default_rng(0)
-    return [clips[i] for i in rng.choice(len(clips), 60, replace=False)]
+
+def test_endpointing_clips():
+    a, b = vad.endpointing_clips(30, half=0, seed=2), vad.endpointing_clips(30, half=1, seed=2)
+    assert not {c.speaker for c in a} & {c.speaker for c in b}            # voice-disjoint halves
+    for c in a:
+        s0, s1 = c.annotations["speech_start"], c.annotations["speech_end"]
+        assert 0.045 < s0 < s1 <= c.duration and c.kind == "word"
+    assert [c.path for c in vad.endpointing_clips(5, seed=1)] == [c.path for c in vad.endpointing_clips(5, seed=1)]
+    with pytest.raises(ParameterError, match="half=2"):
+        vad.endpointing_clips(half=2)
+    with pytest.raises(ParameterError, match="n=0"):
+        vad.endpointing_clips(0)
 
 
 @pytest.mark.parametrize("frame_ms", [10, 20, 30])
@@ -264,15 +273,7 @@ def test_evaluate_needs_boundaries():
 @pytest.fixture(scope="module")
 def voice_split():
     """Corpus-v2 word clips in two voice-disjoint halves (alternate voices): train / evaluate."""
-    from course_lib import data
-
-    words = [c for c in data.spoken_words(split="train") if c.annotations.get("speech_start", 0) > 0.045]
-    voices = sorted({c.speaker for c in words})
-    rng = np.random.default_rng(1)
-    train = [c for c in words if c.speaker in set(voices[0::2])]
-    held = [c for c in words if c.speaker in set(voices[1::2])]
-    return ([train[i] for i in rng.choice(len(train), 80, replace=False)],
-            [held[i] for i in rng.choice(len(held), 40, replace=False)])
+    return vad.endpointing_clips(80, half=0, seed=1), vad.endpointing_clips(40, half=1, seed=1)
 
 
 @pytest.fixture(scope="module")
