@@ -453,7 +453,7 @@ def time_stretch(y, *, sr: int, rng: np.random.Generator, rate: float | None = N
     if r <= 0:
         raise ParameterError(f"rate={r!r} must be positive (1.2 = 20 % faster)")
     hop = n_fft // 4
-    D = stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop)
+    D = stft(np.asarray(y, dtype=np.float64), n_fft=n_fft, hop_length=hop)          # float64 inside
     out = istft(phase_vocoder(D, rate=r, hop_length=hop), hop_length=hop, length=int(round(len(y) / r)))
     return out.astype(np.float32)
 
@@ -473,7 +473,11 @@ def pitch_shift(y, *, sr: int, rng: np.random.Generator, n_steps: float | None =
     sr = _check(y, sr, rng)
     k = _draw(rng, n_steps, steps_range, "n_steps")
     rate = 2.0 ** (-k / 12)
-    z = time_stretch(y, sr=sr, rng=rng, rate=rate, n_fft=n_fft)
+    from .spectral import istft, stft
+
+    hop = n_fft // 4
+    D = stft(np.asarray(y, dtype=np.float64), n_fft=n_fft, hop_length=hop)
+    z = istft(phase_vocoder(D, rate=rate, hop_length=hop), hop_length=hop, length=int(round(len(y) / rate)))
     z = soxr.resample(z, float(sr) / rate, sr, quality="HQ")
     out = np.zeros(len(y), dtype=np.float32)
     out[:min(len(y), len(z))] = z[:len(y)]

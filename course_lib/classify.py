@@ -38,7 +38,7 @@ from .errors import ParameterError
 
 __all__ = ["AudioCNNConfig", "AudioCNN", "CRNNConfig", "CRNN", "SeedCNN", "seed_crnn_sequence",
            "n_parameters", "KwsConfig", "KeywordSpotter", "KWS_LABELS", "SILENCE", "UNKNOWN",
-           "place_in_window", "kws_windows", "train_kws", "accuracy", "confusion_matrix",
+           "place_in_window", "kws_windows", "train_kws", "eval_windows", "evaluate_windows", "accuracy", "confusion_matrix",
            "precision_recall", "plot_confusion", "most_confused", "per_voice_accuracy", "latency_ms"]
 
 SILENCE, UNKNOWN = "_silence_", "_unknown_"
@@ -336,12 +336,12 @@ class KwsConfig:
     arch: str = "cnn"
     sr: int = 16000
     n_fft: int = 512
-    hop_length: int = 160
+    hop_length: int = 320
     n_mels: int = 40
     fmin: float = 60.0
     fmax: float = 4000.0
     top_db: float = 80.0
-    channels: tuple = (16, 32, 64)
+    channels: tuple = (16, 32, 48)
     hidden: int = 64
     dropout: float = 0.1
 
@@ -403,7 +403,7 @@ class KeywordSpotter(nn.Module):
 
     def features(self, y: torch.Tensor) -> torch.Tensor:
         """Normalised log-mel of waveforms ``(batch, n)`` at ``config.sr``: ``(batch, n_mels, frames)``."""
-        M = self.melspectrogram(y)
+        M = self.melspectrogram(y - y.mean(dim=-1, keepdim=True))        # DC removed
         ref = M.amax(dim=(1, 2), keepdim=True).clamp_min(1e-20)
         L = 10 * torch.log10(torch.maximum(M, ref * 10 ** (-self.config.top_db / 10)))
         L = L - L.mean(dim=2, keepdim=True)                    # per-band mean over time (CMN)
@@ -428,7 +428,6 @@ class KeywordSpotter(nn.Module):
         y = y.astype(np.float32)
         if sr != self.config.sr:
             y = resample(y, orig_sr=sr, target_sr=self.config.sr)
-        y = y - y.mean()
         return torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))[None].to(self.mel_fb.device)
 
     @torch.no_grad()
@@ -485,7 +484,7 @@ def _speech_span(clip, margin=0.08):
 
 def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise: str | None = "train",
                 chain: bool = True, pitch_stretch: bool = False, snr_range=(-5.0, 25.0), p_noise: float = 0.8,
-                n_silence: int | None = None, n_unknown: int | None = None, extra_clips=(), sr: int = 16000,
+                n_silence: int | None = None, n_unknown: int | None = None, extra_clips=(), corpus: bool = True, sr: int = 16000,
                 progress: bool = True):
     """The keyword-spotting examples of one corpus split as 1 s windows (waveforms).
 
@@ -498,6 +497,7 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
     is applied first. ``_silence_`` windows are noise excerpts at a random level;
     ``_unknown_`` windows are digits spoken in the five other languages of
     :func:`course_lib.data.multilingual_digits` (same split: other speech, not keywords).
+    ``extra_clips`` (e.g. real recordings) are added to the words (``corpus=False``: only them).
 
     Returns
     -------
@@ -513,18 +513,13 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
 
     if copies < 1:
         raise ParameterError(f"copies={copies!r} must be >= 1")
-    words = data.spoken_words(split=split) + list(extra_clips)
+    words = (data.spoken_words(split=split) if corpus else []) + list(extra_clips)
     others = [c for c in data.multilingual_digits(split=split) if c.language != "en"]
     noises = ({k: data.noise(k, split=noise).audio for k in data.NOISE_KINDS} if noise else {})
     n_silence = len(words) // 20 if n_silence is None else n_silence
     n_unknown = len(words) // 20 if n_unknown is None else n_unknown
 
     def degrade(y):
-        if pitch_stretch and rng.random() < 0.5:
-            if rng.random() < 0.5:
-                y = augment.pitch_shift(y, sr=sr, rng=rng)
-            else:
-                y = augment.time_stretch(y, sr=sr, rng=rng)
         if chain:
             y = augment.recording_chain(y, sr=sr, rng=rng, p_noise=0.0, p_level=0.0)
         if noises and rng.random() < p_noise:
@@ -538,8 +533,14 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
     for clip, t in tqdm(items, desc=f"kws windows {split}", unit="clip", mininterval=2.0, disable=not progress):
         y = clip.audio if clip.sr == sr else resample(clip.audio, orig_sr=clip.sr, target_sr=sr)
         a, b = _speech_span(clip)
-        w = place_in_window(y, sr=sr, rng=rng, start=a, end=b)
-        waves.append(degrade(w))
+        if a is not None:
+            y = y[int(a * sr):int(np.ceil(b * sr))]
+        if pitch_stretch and rng.random() < 0.5:       # on the speech alone: a stretch changes its length
+            if rng.random() < 0.5:
+                y = augment.pitch_shift(y, sr=sr, rng=rng)
+            else:
+                y = augment.time_stretch(y, sr=sr, rng=rng)
+        waves.append(degrade(place_in_window(y, sr=sr, rng=rng)))
         targets.append(t)
         speakers.append(clip.speaker)
     for _ in range(n_silence * copies):
@@ -610,6 +611,49 @@ def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epoc
                         metrics={"accuracy": train.accuracy}, monitor="valid_accuracy" if valid else None,
                         progress=progress, desc=f"kws {config.arch}")
     return model.cpu().eval(), history
+
+
+def eval_windows(clips, *, rng: np.random.Generator, snr_db: float | None = None, noise_split: str = "test",
+                 kinds=("babble", "fan", "rain", "pink", "white", "hum", "brown", "clicks"), sr: int = 16000):
+    """Evaluation windows: each clip (any sr) resampled to ``sr`` and placed at a random offset in 1 s;
+    with ``snr_db`` a noise (``noise_split`` take, kinds in turn) mixed in at that SNR.
+
+    Returns
+    -------
+    (waves (n, sr) float32, labels list of str, voices list of str)
+    """
+    from . import augment, data
+    from .audio import resample
+
+    noises = {k: data.noise(k, split=noise_split).audio for k in kinds} if snr_db is not None else {}
+    waves = []
+    for i, c in enumerate(clips):
+        y = c.audio if c.sr == sr else resample(c.audio, orig_sr=c.sr, target_sr=sr)
+        a, b = _speech_span(c)
+        w = place_in_window(y, sr=sr, rng=rng, start=a, end=b)
+        if snr_db is not None:
+            w = augment.add_noise(w, sr=sr, rng=rng, snr_db=snr_db, noise=noises[kinds[i % len(kinds)]])
+        waves.append(w)
+    return np.stack(waves), [c.label for c in clips], [c.speaker for c in clips]
+
+
+def evaluate_windows(model, waves, labels, voices, *, batch: int = 128) -> dict:
+    """Accuracy of a :class:`KeywordSpotter` on 1 s windows at ``model.config.sr``, overall and per voice
+    (the same answers as :meth:`KeywordSpotter.predict` window by window, computed in batches)."""
+    from collections import defaultdict
+
+    model = model.cpu().eval()
+    pred = []
+    with torch.no_grad():
+        for i in range(0, len(waves), batch):
+            x = model.features(torch.from_numpy(np.ascontiguousarray(waves[i:i + batch])))
+            pred += [model.config.labels[j] for j in model(x).argmax(dim=-1).tolist()]
+    hits = defaultdict(list)
+    for p, t, v in zip(pred, labels, voices):
+        hits[v].append(p == t)
+    return {"accuracy": float(np.mean([p == t for p, t in zip(pred, labels)])),
+            "per_voice_accuracy": {v: float(np.mean(h)) for v, h in sorted(hits.items())},
+            "n": len(labels), "predictions": pred}
 
 
 # --------------------------------------------------------------------------- evaluation

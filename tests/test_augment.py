@@ -165,3 +165,89 @@ def test_recording_chain_is_seeded(speechlike):
 def test_bad_arguments(speechlike, call, match):
     with pytest.raises(ParameterError, match=match):
         call(speechlike)
+
+
+# --------------------------------------------------------------------------- chapter 07: shift, tempo, pitch, mixup
+
+def test_time_shift_equals_a_shifted_copy(speechlike):
+    rng = np.random.default_rng(0)
+    k = 1234
+    out = augment.time_shift(speechlike, sr=SR, rng=rng, shift_s=k / SR)
+    ref = np.concatenate([np.zeros(k), speechlike[:-k]])
+    np.testing.assert_array_equal(out, ref.astype(np.float32))
+    back = augment.time_shift(speechlike, sr=SR, rng=rng, shift_s=-k / SR)
+    np.testing.assert_array_equal(back[:-k], speechlike[k:])
+    assert not back[-k:].any()
+    drawn = augment.time_shift(speechlike, sr=SR, rng=np.random.default_rng(1), max_shift_s=0.1)
+    assert drawn.shape == speechlike.shape
+
+
+@pytest.mark.parametrize("rate", [0.8, 1.25])
+def test_time_stretch_equals_librosa(speechlike, rate):
+    librosa = pytest.importorskip("librosa")
+    y = speechlike.astype(np.float64)
+    out = augment.time_stretch(y, sr=SR, rng=np.random.default_rng(0), rate=rate, n_fft=512)
+    ref = librosa.effects.time_stretch(y, rate=rate, n_fft=512)
+    assert out.shape == ref.shape == (round(len(y) / rate),)
+    # float64 through the same STFT / phase vocoder / ISTFT; the result is cast to float32
+    np.testing.assert_allclose(out, ref, atol=1e-5 * np.abs(ref).max())
+
+
+def test_phase_vocoder_equals_librosa(speechlike):
+    librosa = pytest.importorskip("librosa")
+    D = librosa.stft(speechlike.astype(np.float64), n_fft=512, hop_length=128)
+    np.testing.assert_allclose(augment.phase_vocoder(D, rate=0.7, hop_length=128),
+                               librosa.phase_vocoder(D, rate=0.7, hop_length=128, n_fft=512), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_steps", [-2.0, 1.5])
+def test_pitch_shift_equals_librosa_and_moves_a_tone(n_steps):
+    librosa = pytest.importorskip("librosa")
+    y = tone(440.0).astype(np.float64)
+    out = augment.pitch_shift(y, sr=SR, rng=np.random.default_rng(0), n_steps=n_steps, n_fft=512)
+    ref = librosa.effects.pitch_shift(y, sr=SR, n_steps=n_steps, n_fft=512)
+    assert out.shape == y.shape
+    np.testing.assert_allclose(out, ref, atol=1e-5)       # amplitude 0.1, float32 output
+    spec = np.abs(np.fft.rfft(out[2000:-2000] * np.hanning(len(out) - 4000)))
+    f = np.argmax(spec) * SR / (len(out) - 4000)
+    assert f == pytest.approx(440.0 * 2 ** (n_steps / 12), rel=0.01)
+
+
+def test_mixup_is_a_convex_combination_with_beta_weights():
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 3, 5)
+    t = torch.arange(8)
+    lams = []
+    for _ in range(400):
+        mixed, ta, tb, lam = augment.mixup(x, t, alpha=0.4, generator=g)
+        assert torch.equal(ta, t) and sorted(tb.tolist()) == list(range(8))
+        torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[tb])
+        lams.append(lam)
+    lams = np.array(lams)
+    assert 0 <= lams.min() and lams.max() <= 1
+    # Beta(0.4, 0.4): mean 1/2, variance ab / ((a+b)^2 (a+b+1)) = 0.16 / (0.64 * 1.8) = 0.139
+    assert lams.mean() == pytest.approx(0.5, abs=0.05)
+    assert lams.var() == pytest.approx(0.139, abs=0.03)
+    with pytest.raises(ParameterError, match="alpha"):
+        augment.mixup(x, t, alpha=0, generator=g)
+
+
+def test_spec_augment_masks_whole_bands_and_spans():
+    import torch
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.ones(4, 100, 40)
+    out = augment.spec_augment(x, torch.full((4,), 100), generator=g, n_freq_masks=1, max_freq=8,
+                               n_time_masks=1, max_time_fraction=0.1)
+    for b in range(4):
+        zero_bands = (out[b] == 0).all(dim=0)             # a frequency mask zeroes a whole band
+        zero_frames = (out[b] == 0).all(dim=1)
+        assert zero_bands.sum() <= 8 and zero_frames.sum() <= 10
+        idx = torch.nonzero(zero_bands).flatten()
+        if len(idx):
+            assert idx.max() - idx.min() + 1 == len(idx)  # contiguous
+        # everything not in a masked band or frame is untouched
+        keep = ~zero_bands[None, :] & ~zero_frames[:, None]
+        assert (out[b][keep] == 1).all()
