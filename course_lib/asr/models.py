@@ -151,6 +151,8 @@ class CTCRecognizer(nn.Module):
     rate and returns text (greedy, or prefix beam search with ``beam_width``).
     """
 
+    Config = CTCConfig          #: how :func:`course_lib.pretrained.load` rebuilds it from ``NAME.json``
+
     def __init__(self, config: CTCConfig | None = None):
         super().__init__()
         self.config = cfg = config if config is not None else CTCConfig()
