@@ -381,3 +381,33 @@ def test_streaming_wiener_improves_snr_and_is_fast(noisy_speech):
     assert stream.real_time_factor(p, noisy, sr=16000, block_size=160, repeats=2) < 0.5
     with pytest.raises(ParameterError, match="unknown settings"):
         stream.StreamingEnhancer.wiener(sr=16000, beta=1)
+
+
+# --------------------------------------------------------------------------- chapter 07's classifier as a spotter
+
+def test_keyword_spotter_with_the_shipped_classifier():
+    """The real classifier behind the endpointer: detections independent of the block sizes, and a
+    measured detection rate on a quiet stream of each test voice's keywords (notebook 16 prints the table)."""
+    from course_lib import data, pretrained
+
+    score, labels = stream.classifier_scorer(pretrained.load("words_mfcc_logreg", device="cpu"), sr=16000)
+    keywords = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
+    words = [c for c in data.spoken_words(split="test", check=False) if c.label in keywords]
+    noise = data.noise("pink", split="test", check=False).audio
+    rates = {}
+    for voice in sorted({c.speaker for c in words}):
+        ws = [c for c in words if c.speaker == voice][:10]
+        x, truth = stream.keyword_stream([(c.audio, c.label) for c in ws], noise, sr=16000, snr_db=30,
+                                         rng=np.random.default_rng(2))
+        k = stream.StreamingKeywordSpotter(stream.endpointed_scorer(score, len(labels), sr=16000), labels, sr=16000,
+                                           keywords=keywords, window_s=1.2, hop_s=0.1, smooth=2, threshold=0.5,
+                                           refractory_s=0.8, min_dbfs=-60)
+        stream.run_blocks(k, x, 1600)
+        first = list(k.detections)
+        if not rates:
+            stream.run_blocks(k, x, "random")
+            assert k.detections == first
+        rates[voice] = stream.score_detections(first, truth, sr=16000, n_samples=len(x), keywords=keywords).detection_rate
+    # measured: 0.0 / 0.5 / 0.9 / 0.5 (espeak m8, alicia, nyc_f5, flite awb), no false alarms; the classifier
+    # was trained on clean isolated words (notebook 16 discusses why it transfers so unevenly)
+    assert np.mean(list(rates.values())) >= 0.3 and max(rates.values()) >= 0.5, rates
