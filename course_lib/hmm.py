@@ -940,7 +940,7 @@ class WordRecognizer:
             n = cfg.n_states or n_states_for(label, min_states=cfg.min_states, max_states=cfg.max_states)
             self.models_[label] = self._train_one(n, by_label[label], self.seed + i)
         self.silence_ = None
-        if len(silence) >= 20 * cfg.n_mix:
+        if len(silence) >= 5 and sum(len(s) for s in silence) >= 20 * cfg.n_mix:   # a few segments, enough frames
             self.silence_ = self._train_one(cfg.silence_states, silence, self.seed + 1000)
         return self
 
