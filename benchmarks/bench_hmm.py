@@ -75,6 +75,11 @@ def main(argv=None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--ablation-only", metavar="VOICE", default=None,
                         help="run only the ablation, on this test voice (e.g. in a second process)")
+    parser.add_argument("--only", choices=["main", "real", "loeo"], default=None,
+                        help="run one part (parts can run in parallel processes and --json merges them): "
+                             "main = test voices, DTW, PocketSphinx, connected digits; real = the three real-speech "
+                             "figures with digit models trained on the digit clips; loeo = leave-one-engine-out")
+    parser.add_argument("--loeo-words", choices=["all", "digits"], default="all")
     args = parser.parse_args(argv)
     if args.quality:
         return quality(args)
@@ -166,6 +171,18 @@ def quality(args) -> int:
     test_digits = [c for c in test if c.label in data.DIGITS]
     if args.ablation_only:
         res["ablation"] = _ablation(args.ablation_only, train, test, None)
+        return _write(args, {"ablation_command": res["command"] + f" --ablation-only {args.ablation_only}",
+                             "ablation": res["ablation"]})
+    if args.only == "real":
+        t0 = time.perf_counter()
+        digits = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS])
+        print(f"digit models trained on the digit clips in {time.perf_counter() - t0:.0f} s", flush=True)
+        res = {"real_command": res["command"] + " --only real"}
+        _real(args, res, digits, train, test_digits, hmm.evaluate(digits, test_digits), None)
+        return _write(args, res)
+    if args.only == "loeo":
+        res = {"loeo_command": res["command"] + f" --only loeo --loeo-words {args.loeo_words}"}
+        _loeo(args, res, sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None)
         return _write(args, res)
     t0, c0 = time.perf_counter(), time.process_time()
     rec = hmm.WordRecognizer().fit(train, progress=args.progress)
@@ -215,50 +232,65 @@ def quality(args) -> int:
                             "per_voice": {k: metrics.wer(*v) for k, v in sorted(per.items())}}
     print(f"connected digits: WER {res['connected_wer']['wer']:.1%} on {len(strings)} strings; per voice: "
           + ", ".join(f"{k} {v:.1%}" for k, v in res["connected_wer"]["per_voice"].items()), flush=True)
-    if args.real:
-        from course_lib import datasets
-
-        real_test = datasets.real_digits(split="test", root=args.real, takes=args.real_takes)
-        real_train = datasets.real_digits(split="train", root=args.real, takes=args.real_takes)
-        noisy = in_noise_16k(real_test)
-        out = {"clips": len(real_test), "takes": args.real_takes}
-        for name, r in [("synthetic only", digits)]:
-            out[name] = {"as recorded": _ev(hmm.evaluate(r, real_test)),
-                         "16 kHz in 1 s of noise": _ev(hmm.evaluate(r, noisy))}
-        plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS] + real_train)
-        out["synthetic + 3 real training speakers"] = {
-            "corpus test voices": _ev(hmm.evaluate(plus, test_digits)),
-            "as recorded": _ev(hmm.evaluate(plus, real_test)),
-            "16 kHz in 1 s of noise": _ev(hmm.evaluate(plus, noisy))}
-        out["synthetic only"]["corpus test voices"] = res["hmm_digits"]
-        if sph_digits is not None:
-            out["PocketSphinx"] = {"as recorded": _ev(hmm.evaluate(sph_digits, real_test)),
-                                   "16 kHz in 1 s of noise": _ev(hmm.evaluate(sph_digits, noisy)),
-                                   "corpus test voices": res.get("sphinx_digits")}
-        for name, d in out.items():
-            if isinstance(d, dict):
-                for k, e in d.items():
-                    if e:
-                        print(f"real digits, {name}, {k}: {e['accuracy']:.1%} ("
-                              + ", ".join(f"{s} {v:.0%}" for s, v in e["per_voice"].items()) + ")", flush=True)
-        res["real"] = out
-    if args.loeo:
-        res["loeo"] = {}
-        for engine in data.engines():
-            split = data.leave_one_engine_out(engine)
-            tst = split.test[::max(1, len(split.test) // args.loeo_clips)]
-            r = hmm.WordRecognizer().fit(split.train)
-            row = {"test_clips": len(tst), "hmm": _ev(hmm.evaluate(r, tst))}
-            if sph_words is not None:
-                row["sphinx"] = _ev(hmm.evaluate(sph_words, tst))
-            res["loeo"][engine] = row
-            print(f"leave-one-engine-out {engine} ({len(tst)} clips, every voice of the engine): HMM "
-                  f"{row['hmm']['accuracy']:.1%} (worst voice {min(row['hmm']['per_voice'].values()):.0%})"
-                  + (f"; PocketSphinx {row['sphinx']['accuracy']:.1%}" if "sphinx" in row else ""), flush=True)
+    if args.real and args.only is None:
+        _real(args, res, digits, train, test_digits, ev_d, sph_digits)
+    if args.loeo and args.only is None:
+        _loeo(args, res, sph_words)
     if args.ablation:
         worst = min(ev.per_speaker, key=ev.per_speaker.get)
         res["ablation"] = _ablation(worst, train, test, ev.per_speaker[worst])
     return _write(args, res)
+
+
+def _real(args, res, digits, train, test_digits, ev_d, sph_digits):
+    """The three figures on real recordings (FSDD); ``digits`` is the synthetic-only digit recogniser."""
+    from course_lib import data, datasets, hmm, sphinx
+
+    if sph_digits is None and sphinx.available():
+        sph_digits = sphinx.SphinxRecognizer(data.DIGITS)
+    real_test = datasets.real_digits(split="test", root=args.real, takes=args.real_takes)
+    real_train = datasets.real_digits(split="train", root=args.real, takes=args.real_takes)
+    noisy = in_noise_16k(real_test)
+    out = {"clips": len(real_test), "takes": args.real_takes}
+    out["synthetic only"] = {"corpus test voices": _ev(ev_d), "as recorded": _ev(hmm.evaluate(digits, real_test)),
+                             "16 kHz in 1 s of noise": _ev(hmm.evaluate(digits, noisy))}
+    plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS] + real_train)
+    out["synthetic + 3 real training speakers"] = {
+        "corpus test voices": _ev(hmm.evaluate(plus, test_digits)),
+        "as recorded": _ev(hmm.evaluate(plus, real_test)),
+        "16 kHz in 1 s of noise": _ev(hmm.evaluate(plus, noisy))}
+    if sph_digits is not None:
+        out["PocketSphinx"] = {"corpus test voices": _ev(hmm.evaluate(sph_digits, test_digits)),
+                               "as recorded": _ev(hmm.evaluate(sph_digits, real_test)),
+                               "16 kHz in 1 s of noise": _ev(hmm.evaluate(sph_digits, noisy))}
+    for name, d in out.items():
+        if isinstance(d, dict):
+            for k, e in d.items():
+                print(f"real digits, {name}, {k}: {e['accuracy']:.1%} ("
+                      + ", ".join(f"{s} {v:.0%}" for s, v in e["per_voice"].items()) + ")", flush=True)
+    res["real"] = out
+
+
+def _loeo(args, res, sph_words):
+    from course_lib import data, hmm
+
+    words = data.DIGITS if args.loeo_words == "digits" else None
+    if words is not None and sph_words is not None:
+        from course_lib import sphinx
+
+        sph_words = sphinx.SphinxRecognizer(data.DIGITS)
+    res["loeo"] = {}
+    for engine in data.engines():
+        split = data.leave_one_engine_out(engine, words=words)
+        tst = split.test[::max(1, len(split.test) // args.loeo_clips)]
+        r = hmm.WordRecognizer().fit(split.train)
+        row = {"test_clips": len(tst), "words": args.loeo_words, "hmm": _ev(hmm.evaluate(r, tst))}
+        if sph_words is not None:
+            row["sphinx"] = _ev(hmm.evaluate(sph_words, tst))
+        res["loeo"][engine] = row
+        print(f"leave-one-engine-out {engine} ({len(tst)} clips, every voice of the engine): HMM "
+              f"{row['hmm']['accuracy']:.1%} (worst voice {min(row['hmm']['per_voice'].values()):.0%})"
+              + (f"; PocketSphinx {row['sphinx']['accuracy']:.1%}" if "sphinx" in row else ""), flush=True)
 
 
 def _write(args, res) -> int:
