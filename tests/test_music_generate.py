@@ -126,6 +126,9 @@ def test_midi_errors(tmp_path):
     good = g.write_midi([g.Note(0, 1, 60)])
     with pytest.raises(AudioFileError, match="truncated"):
         g.read_midi(good[:-3])
+    no_status = b"MThd" + bytes([0, 0, 0, 6, 0, 0, 0, 1, 1, 224]) + _track(b"\x00\x3c\x64\x00\xff\x2f\x00")
+    with pytest.raises(AudioFileError, match="without a status byte"):
+        g.read_midi(no_status)                       # running status needs a status byte first
     with pytest.raises(AudioFileError, match="nope.mid"):
         g.read_midi(tmp_path / "nope.mid")
     with pytest.raises(ParameterError, match="out of range"):
