@@ -667,16 +667,25 @@ def classifier_scorer(model, *, sr: int) -> tuple[Callable, tuple]:
 
     Notebook: 16_real_time.ipynb
 
-    Works with models that have ``predict_proba(y, *, sr)``, or ``features``
-    + ``forward`` (e.g. ``pretrained.load("words_mfcc_logreg")``): softmax
-    of the logits.
+    Works with models that have ``predict_proba(y, *, sr)`` (an array in
+    label order, or a ``{label: probability}`` dict like chapter 07's
+    ``classify.KeywordSpotter``, whose ``_silence_`` / ``_unknown_`` classes
+    make it a window classifier that needs no :func:`endpointed_scorer`), or
+    ``features`` + ``forward`` (e.g. ``pretrained.load("words_mfcc_logreg")``):
+    softmax of the logits.
     """
     import torch
 
     sr = check_sr(sr)
     labels = tuple(getattr(getattr(model, "config", None), "labels", None) or getattr(model, "labels"))
     if hasattr(model, "predict_proba"):
-        return (lambda w: np.asarray(model.predict_proba(w, sr=sr), dtype=np.float64)), labels
+        def proba(w):
+            p = model.predict_proba(w, sr=sr)
+            if isinstance(p, dict):                      # {label: probability} (chapter 07's KeywordSpotter)
+                return np.array([p[k] for k in labels], dtype=np.float64)
+            return np.asarray(p, dtype=np.float64)
+
+        return proba, labels
 
     @torch.no_grad()
     def score(w):

@@ -411,3 +411,20 @@ def test_keyword_spotter_with_the_shipped_classifier():
     # measured: 0.0 / 0.5 / 0.9 / 0.5 (espeak m8, alicia, nyc_f5, flite awb), no false alarms; the classifier
     # was trained on clean isolated words (notebook 16 discusses why it transfers so unevenly)
     assert np.mean(list(rates.values())) >= 0.3 and max(rates.values()) >= 0.5, rates
+
+
+def test_classifier_scorer_accepts_predict_proba_dicts_and_arrays():
+    class DictModel:
+        labels = ("yes", "no", "_silence_")
+
+        def predict_proba(self, y, *, sr):
+            return {"no": 0.2, "_silence_": 0.1, "yes": 0.7}
+
+    class ArrayModel(DictModel):
+        def predict_proba(self, y, *, sr):
+            return [0.7, 0.2, 0.1]
+
+    for m in (DictModel(), ArrayModel()):
+        score, labels = stream.classifier_scorer(m, sr=16000)
+        assert labels == ("yes", "no", "_silence_")
+        np.testing.assert_array_equal(score(np.zeros(16000)), [0.7, 0.2, 0.1])
