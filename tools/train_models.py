@@ -305,6 +305,32 @@ def kws_cnn(*, seed: int) -> tuple:
     return model, metrics
 
 
+def genre_cnn(*, seed: int, time_budget: float = 1200.0) -> tuple:
+    """Chapter 08's genre CNN (AudioCNN on log-mel patches, clip vote) on corpus v2's six harder genres."""
+    import torch
+
+    from course_lib import classify, data
+    from course_lib.music import genre
+
+    torch.set_num_threads(1)
+    train_clips, valid_clips, test_clips = (data.genres(split=s) for s in ("train", "valid", "test"))
+    model, history = genre.train_genre_cnn(train_clips, valid_clips=valid_clips, epochs=80, time_budget=time_budget,
+                                           seed=seed)
+    model.cpu().eval()
+    labels = model.config.labels
+    pred = [model.predict(c.audio, sr=c.sr) for c in test_clips]
+    true = [c.label for c in test_clips]
+    per_genre = {g: float(np.mean([p == t for p, t in zip(pred, true) if t == g])) for g in labels}
+    best = history.epochs[history.best_epoch] if history.best_epoch is not None else history.epochs[-1]
+    test = {"accuracy": float(np.mean([p == t for p, t in zip(pred, true)])), "per_voice_accuracy": per_genre,
+            "n_test_clips": len(test_clips),
+            "confusion": classify.confusion_matrix(true, pred, labels=labels).tolist()}
+    metrics = {"test": test, "valid_patch_accuracy": best.get("valid_accuracy"), "epochs_run": len(history.epochs),
+               "best_epoch": history.best_epoch, "n_train_clips": len(train_clips),
+               "n_parameters": classify.n_parameters(model)}
+    return model, metrics
+
+
 RECIPES = {
     "words_mfcc_logreg": words_mfcc_logreg,
     "superres_x2": superres_x2,
@@ -312,6 +338,7 @@ RECIPES = {
     "enhance_mask": enhance_mask,
     "ctc_bigru": ctc_bigru,
     "kws_cnn": kws_cnn,
+    "genre_cnn": genre_cnn,
 }
 
 
