@@ -1,0 +1,176 @@
+"""Tests for course_lib.speaker: EER / DET / minDCF against brute-force threshold sweeps, MAP
+adaptation against the formula with scikit-learn's posteriors, the UBM's likelihood against
+scikit-learn, statistics pooling against NumPy, the x-vector's length independence (the seed's
+fixed-size linear layer), AM-softmax, validation; quality of the shipped x-vector per test voice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import speaker
+from course_lib.errors import ParameterError
+
+
+def _sweep(scores, labels):
+    """Brute force: every threshold (each score and +inf), accept when score >= threshold."""
+    s, lab = np.asarray(scores, float), np.asarray(labels, bool)
+    ths = np.concatenate([np.unique(s), [np.inf]])
+    pm = np.array([np.mean(s[lab] < t) for t in ths])
+    pf = np.array([np.mean(s[~lab] >= t) for t in ths])
+    return pm, pf, ths
+
+
+@pytest.mark.parametrize("seed, n_t, n_n, rounding", [(0, 50, 400, None), (1, 7, 13, None), (2, 200, 200, 1),
+                                                      (3, 30, 300, 0)])
+def test_eer_equals_brute_force_sweep(seed, n_t, n_n, rounding):
+    rng = np.random.default_rng(seed)
+    s = np.concatenate([rng.normal(1.5, 1, n_t), rng.normal(0, 1, n_n)])
+    if rounding is not None:
+        s = np.round(s, rounding)                                   # many ties
+    lab = np.concatenate([np.ones(n_t), np.zeros(n_n)])
+    perm = rng.permutation(len(s))
+    s, lab = s[perm], lab[perm]
+    pm, pf, ths = _sweep(s, lab)
+    k = int(np.argmin(np.abs(pm - pf)))
+    r = speaker.eer(s, lab)
+    assert r.eer == pytest.approx((pm[k] + pf[k]) / 2)
+    assert r.threshold == ths[k]
+    gm, gf, gt = speaker.det_curve(s, lab)
+    np.testing.assert_allclose(gm, pm)
+    np.testing.assert_allclose(gf, pf)
+    np.testing.assert_array_equal(gt, ths)
+    # minDCF: the same sweep, the NIST cost
+    for p in (0.01, 0.05, 0.5):
+        cost = (p * pm + (1 - p) * pf) / min(p, 1 - p)
+        assert speaker.min_dcf(s, lab, p_target=p) == pytest.approx(cost.min())
+
+
+def test_eer_against_sklearn_roc():
+    from sklearn.metrics import roc_curve
+
+    rng = np.random.default_rng(5)
+    s = np.concatenate([rng.normal(2, 1, 300), rng.normal(0, 1, 3000)])
+    lab = np.concatenate([np.ones(300), np.zeros(3000)])
+    fpr, tpr, _ = roc_curve(lab, s)
+    k = np.argmin(np.abs((1 - tpr) - fpr))
+    # continuous scores: ROC points are the sweep's steps; both EERs agree within one step
+    assert speaker.eer(s, lab).eer == pytest.approx(((1 - tpr[k]) + fpr[k]) / 2, abs=1 / 300)
+
+
+def test_eer_perfect_and_bad_input():
+    assert speaker.eer([3.0, 2.0, 1.0, 0.0], [1, 1, 0, 0]).eer == 0.0
+    assert speaker.eer([0.0, 1.0, 2.0, 3.0], [1, 1, 0, 0]).eer == 1.0
+    with pytest.raises(ParameterError, match="both target"):
+        speaker.eer([1.0, 2.0], [1, 1])
+    with pytest.raises(ParameterError, match="same length"):
+        speaker.eer([1.0, 2.0], [1, 0, 0])
+
+
+def _toy_gmm():
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-2, 1, (300, 3)), rng.normal(2, 0.5, (300, 3))])
+    return X, GaussianMixture(4, covariance_type="diag", random_state=0).fit(X)
+
+
+def test_ubm_loglik_against_sklearn():
+    X, g = _toy_gmm()
+    ubm = speaker.GMMUBM(4)
+    ubm.weights, ubm.means, ubm.variances = g.weights_, g.means_, g.covariances_
+    assert ubm.loglik(X[:50]) == pytest.approx(np.mean(g.score_samples(X[:50])), rel=1e-9)
+
+
+def test_map_adapt_against_formula():
+    X, g = _toy_gmm()
+    Y = np.random.default_rng(1).normal(1.0, 1, (40, 3))
+    gamma = g.predict_proba(Y)                                     # scikit-learn's posteriors
+    ref = np.empty_like(g.means_)
+    for c in range(4):
+        n = gamma[:, c].sum()
+        E = (gamma[:, c:c + 1] * Y).sum(0) / n
+        a = n / (n + 16.0)
+        ref[c] = a * E + (1 - a) * g.means_[c]
+    got = speaker.map_adapt_means(Y, g.weights_, g.means_, g.covariances_, relevance=16.0)
+    np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-9)
+    # lots of data: the adapted means approach the data's own component means
+    far = speaker.map_adapt_means(Y, g.weights_, g.means_, g.covariances_, relevance=1e-6)
+    near = speaker.map_adapt_means(Y, g.weights_, g.means_, g.covariances_, relevance=1e6)
+    np.testing.assert_allclose(near, g.means_, atol=1e-3)
+    assert not np.allclose(far, g.means_, atol=0.1)
+
+
+def test_gmm_ubm_scores_own_speaker_higher():
+    rng = np.random.default_rng(2)
+    spk = [rng.normal(m, 1, (200, 4)) for m in (-1.5, 0.0, 1.5)]
+    ubm = speaker.GMMUBM(8).fit(np.concatenate(spk))
+    models = [ubm.enroll(x[:100]) for x in spk]
+    S = np.array([[ubm.score(m, x[100:]) for x in spk] for m in models])
+    assert np.all(np.argmax(S, axis=1) == np.arange(3)), S
+
+
+def test_stats_pool_against_numpy():
+    rng = np.random.default_rng(3)
+    h = torch.tensor(rng.normal(size=(3, 5, 12)), dtype=torch.float64)
+    lengths = torch.tensor([12, 7, 3])
+    got = speaker.stats_pool(h, lengths).numpy()
+    for b, n in enumerate(lengths.tolist()):
+        x = h[b, :, :n].numpy()
+        np.testing.assert_allclose(got[b], np.concatenate([x.mean(1), x.std(1)]), rtol=1e-6, atol=1e-6)
+
+
+def test_xvector_any_length_and_padding_ignored():
+    """The seed's bug: a Linear layer sized for one input length after a flatten. Statistics
+    pooling gives one vector for any length, and padding is ignored given the lengths."""
+    torch.manual_seed(0)
+    net = speaker.XVector(speaker.XVectorConfig(n_speakers=4, channels=16, embed_dim=8, kernel_sizes=(1, 1),
+                                                dilations=(1, 1)))
+    for t in (20, 100, 333):
+        assert net.infer(torch.randn(2, 30, t)).shape == (2, 8)
+    x = torch.randn(1, 30, 50)
+    padded = torch.cat([x, 100 * torch.randn(1, 30, 30)], dim=2)   # garbage after frame 50
+    # kernel size 1: no convolution reaches across the boundary, so the result must be identical
+    torch.testing.assert_close(net.infer(padded, torch.tensor([50])), net.infer(x), rtol=1e-5, atol=1e-5)
+
+
+def test_am_softmax_margin():
+    torch.manual_seed(1)
+    head = speaker.AMSoftmax(6, 3, margin=0.25, scale=10.0)
+    e = torch.randn(4, 6)
+    y = torch.tensor([0, 2, 1, 2])
+    plain = head(e)
+    with_margin = head(e, y)
+    diff = (plain - with_margin).detach().numpy()
+    expect = np.zeros((4, 3))
+    expect[np.arange(4), y.numpy()] = 2.5                           # scale * margin on the true class only
+    np.testing.assert_allclose(diff, expect, atol=1e-5)
+    assert plain.abs().max() <= 10.0 + 1e-5                         # cosines times the scale
+
+
+def test_xvector_forward_vs_infer():
+    torch.manual_seed(2)
+    net = speaker.XVector(speaker.XVectorConfig(n_speakers=3, channels=8, embed_dim=4, labels=("a", "b", "c")))
+    x = torch.randn(2, 30, 40)
+    assert net(x).shape == (2, 3) and net.infer(x).shape == (2, 4)
+    assert net.training                                            # infer leaves the mode as it was
+    assert net.predict(np.random.default_rng(0).normal(size=8000).astype(np.float32) * 0.1, sr=8000) in "abc"
+
+
+@pytest.mark.parametrize("kwargs, match", [({"n_speakers": 1}, "n_speakers"), ({"channels": 0}, "channels"),
+                                           ({"margin": 1.5}, "margin"), ({"kernel_sizes": (3,)}, "kernel_sizes"),
+                                           ({"labels": ("a",)}, "labels")])
+def test_config_validation(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        speaker.XVectorConfig(**kwargs)
+
+
+def test_segments_are_one_second():
+    from course_lib import data
+
+    clips = data.sentences(split="test", speaker="flite_awb")[:5]
+    segs = speaker.segments(clips, seconds=1.0)
+    assert segs and all(len(s) == 16000 for s in segs)
+    total = sum(c.annotations["speech_end"] - c.annotations["speech_start"] + 0.04 for c in clips)
+    assert len(segs) == int(total // 1.0) or len(segs) == int(total // 1.0) - 1
