@@ -105,8 +105,10 @@ def chroma_stft(y: np.ndarray, *, sr: int, n_fft: int = 2048, hop_length: int = 
         n_fft=n_fft, hop_length=hop_length, tuning=tuning)``.
     """
     y = check_signal(y, mono=True)
-    S = np.abs(stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2           # (1 + n_fft // 2, n_frames)
-    raw = chroma_filterbank(sr=sr, n_fft=n_fft, tuning=tuning) @ S          # (12, n_frames)
+    D = stft(y, n_fft=n_fft, hop_length=hop_length)                         # (1 + n_fft // 2, n_frames)
+    S = D.real ** 2 + D.imag ** 2                                           # |D|**2 without a square root
+    W = chroma_filterbank(sr=sr, n_fft=n_fft, tuning=tuning).astype(S.dtype, copy=False)
+    raw = W @ S                                                             # (12, n_frames)
     peak = raw.max(axis=0, keepdims=True)
     return raw / np.where(peak < np.finfo(raw.dtype).tiny, 1.0, peak)
 
