@@ -822,13 +822,3 @@ ENHANCERS = {
     "spectral subtraction": spectral_subtraction,
     "wiener": wiener,
 }
-
-
-# the architecture, for course_lib.pretrained.load (also listed in pretrained.ARCHITECTURES)
-def _register():
-    from . import pretrained
-
-    pretrained.ARCHITECTURES.setdefault("MaskNet", "course_lib.enhance:MaskNet")
-
-
-_register()
