@@ -284,7 +284,7 @@ def _f0(y, sr, near=None):
     return freqs[np.argmax(spec)]
 
 
-@pytest.mark.parametrize("pitch", [45, 57, 69, 76])
+@pytest.mark.parametrize("pitch", [45, 57, 64, 69, 71, 76])   # 64, 71: sr / f rounds differently from sr / f - 1/2
 def test_karplus_strong_pitch(pitch):
     sr, f = 22050, float(g.midi_to_hz(pitch))
     y = g.karplus_strong(f, sr=sr, duration=1.0)
@@ -319,6 +319,8 @@ def test_histograms_and_density():
     assert g.note_density(notes) == pytest.approx(1.0)
     ih = g.interval_histogram(notes)
     assert ih[12 + 4] == pytest.approx(1 / 3) and ih[12 + 3] == pytest.approx(1 / 3) and ih[12 + 5] == pytest.approx(1 / 3)
+    down = g.interval_histogram([g.Note(0, 1, 67), g.Note(1, 2, 60), g.Note(2, 3, 90)])
+    assert down[12 - 7] == 0.5 and down[12 + 12] == 0.5           # a falling fifth; +30 is clipped to +12
     assert g.histogram_distance(h, h) == 0.0
     assert g.histogram_distance(np.eye(12)[0], np.eye(12)[1]) == 1.0
 
