@@ -45,17 +45,17 @@ def _at_rate(y, sr):
 
 
 def clip_features(y: np.ndarray, *, sr: int) -> np.ndarray:
-    """A 71-number description of a clip: timbre, harmony, tempo and rhythm.
+    """A 72-number description of a clip: timbre, harmony, tempo and rhythm.
 
     Notebook: 08_music_analysis.ipynb
 
-    ``[mean, std of 20 MFCCs (40), mean, std of 12 chroma (24), tempo / 100,
-    onset autocorrelation at 1/4, 1/3, 1/2, 2/3, 3/4, 1, 3/2 and 2 beats / lag 0 ... (6 + 1)]``.
+    ``[mean, std of 20 MFCCs (40), mean, std of 12 chroma (24), tempo / 100 (1),
+    onset autocorrelation at 1/4, 1/3, 1/2, 2/3, 3/4, 1 and 2 beats over lag 0 (7)]``.
     The rhythm numbers ask "is there energy a quarter / third (swing) of a beat later?".
 
     Returns
     -------
-    np.ndarray [shape=(71,)]
+    np.ndarray [shape=(72,)]
     """
     y = _at_rate(y, sr)
     sr = GENRE_SR
