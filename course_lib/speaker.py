@@ -511,3 +511,66 @@ def voice_segments(split: str, *, seconds: float = 1.0, held_out: bool | None = 
         segs = segments(cl, seconds=seconds)
         out[v] = segs[:max_per_voice] if max_per_voice else segs
     return out
+
+
+def train_xvector(train_feats: dict, *, valid_feats: dict | None = None, channels: int = 64, embed_dim: int = 64,
+                  margin: float = 0.2, time_budget: float = 1800.0, chunk_epochs: int = 3, lr: float = 2e-3,
+                  batch_size: int = 64, seed: int = 0, log=print) -> tuple:
+    """Train an :class:`XVector` on ``{speaker: [features (n_feats, time), ...]}`` (1-s segments).
+
+    Each batch is cropped to a random 60-100 frames (the same crop for the batch); training
+    runs in chunks of ``chunk_epochs`` epochs (:func:`course_lib.train.fit`, one AdamW
+    throughout) until ``time_budget`` seconds; after each chunk the EER on ``valid_feats``
+    (verification trials between all their segments) picks the weights kept.
+
+    Returns
+    -------
+    model, log : XVector (best chunk's weights), list of dicts (chunk, seconds, train_loss, valid_eer)
+    """
+    import copy
+    import time
+
+    from . import train as _train
+
+    names = sorted(train_feats)
+    X = torch.tensor(np.stack([f for v in names for f in train_feats[v]]))          # (n, n_feats, time)
+    y = torch.tensor([k for k, v in enumerate(names) for _ in train_feats[v]])
+    cfg = XVectorConfig(n_speakers=len(names), n_feats=X.shape[1], channels=channels, embed_dim=embed_dim,
+                        margin=margin, labels=tuple(names))
+    torch.manual_seed(seed)
+    net = XVector(cfg)
+    net.set_normalisation(X)
+    g = torch.Generator().manual_seed(seed)
+    t_max = X.shape[2]
+
+    def step(model, batch):
+        xb, yb = batch
+        n = int(torch.randint(min(60, t_max), t_max + 1, (1,), generator=g))
+        s = int(torch.randint(0, t_max - n + 1, (1,), generator=g))
+        out = model(xb[:, :, s:s + n], yb)                                          # (batch, n_speakers)
+        return nn.functional.cross_entropy(out, yb), out, yb
+
+    if valid_feats:
+        vsegs = [(v, f) for v in sorted(valid_feats) for f in valid_feats[v]]
+        vi, vj, vsame = trials(np.array([v for v, _ in vsegs]))
+        Xv = torch.tensor(np.stack([f for _, f in vsegs]))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr)
+    best, best_state, records, t0 = np.inf, None, [], time.time()
+    for chunk in range(10_000):
+        h = _train.fit(net, (X, y), step_fn=step, optimizer=opt, epochs=chunk_epochs, batch_size=batch_size,
+                       seed=seed + chunk, progress=False)
+        rec = {"chunk": chunk, "seconds": round(time.time() - t0, 1), "train_loss": float(h["train_loss"][-1])}
+        if valid_feats:
+            E = net.infer(Xv).numpy()
+            rec["valid_eer"] = eer(cosine_scores(E[vi], E[vj]), vsame).eer
+            if rec["valid_eer"] <= best:
+                best, best_state = rec["valid_eer"], copy.deepcopy(net.state_dict())
+        records.append(rec)
+        if log:
+            log(rec)
+        if time.time() - t0 > time_budget:
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return net, records
