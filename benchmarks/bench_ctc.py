@@ -77,6 +77,21 @@ def main(argv=None):
     t = _median(lambda: ctc.greedy_decode(lp), args.repeat)
     print(f"  greedy        {t * 1e3:9.3f} ms")
 
+    # torchaudio's ctc_decoder (Flashlight, C++) on the same log-probabilities, lexicon-free, no LM
+    try:
+        from course_lib.asr import flashlight
+        from course_lib.asr.text import CharTokenizer
+    except ImportError:                                  # flashlight-text missing
+        return
+    symbols = CharTokenizer().symbols if C == 29 else [str(i) for i in range(C)]
+    print("torchaudio ctc_decoder (Flashlight) vs our prefix beam search, same log-probs, no LM")
+    for width in (4, 16):
+        dec = flashlight.flashlight_decoder(symbols, beam_size=width)
+        t_fl = _median(lambda: flashlight.flashlight_decode(dec, lp), args.repeat)
+        t_py = _median(lambda: ctc.prefix_beam_search(lp, beam_width=width), max(1, args.repeat // 2))
+        print(f"  beam {width:<3d} flashlight {t_fl * 1e3:8.2f} ms   ours {t_py * 1e3:8.1f} ms   "
+              f"ratio {t_py / t_fl:6.1f}x")
+
 
 if __name__ == "__main__":
     main()
