@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 
 from ..errors import ParameterError
