@@ -106,9 +106,11 @@ def chroma_stft(y: np.ndarray, *, sr: int, n_fft: int = 2048, hop_length: int = 
     """
     y = check_signal(y, mono=True)
     D = stft(y, n_fft=n_fft, hop_length=hop_length)                         # (1 + n_fft // 2, n_frames)
-    S = D.real ** 2 + D.imag ** 2                                           # |D|**2 without a square root
-    W = chroma_filterbank(sr=sr, n_fft=n_fft, tuning=tuning).astype(S.dtype, copy=False)
-    raw = W @ S                                                             # (12, n_frames)
+    W = chroma_filterbank(sr=sr, n_fft=n_fft, tuning=tuning).astype(D.real.dtype, copy=False)
+    raw = np.empty((W.shape[0], D.shape[1]), dtype=W.dtype)                 # (12, n_frames)
+    for i in range(0, D.shape[1], 2048):                                    # blocks: no full-size temporaries
+        d = D[:, i:i + 2048]
+        raw[:, i:i + 2048] = W @ (d.real ** 2 + d.imag ** 2)                # |D|**2 without a square root
     peak = raw.max(axis=0, keepdims=True)
     return raw / np.where(peak < np.finfo(raw.dtype).tiny, 1.0, peak)
 
