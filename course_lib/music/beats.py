@@ -163,19 +163,19 @@ def dp_beats(onset_envelope: np.ndarray, *, period: float, tightness: float = 10
     penalty = -tightness * np.log(gaps / period) ** 2
     C = np.zeros(n)
     back = np.full(n, -1)                     # -1: the beat starts a chain (nothing before it)
-    for t in range(n):
-        prev = t - gaps
-        prev = prev[prev >= 0]
-        C[t] = L[t]
-        if len(prev):
-            cand = C[prev] + penalty[: len(prev)]
-            k = int(np.argmax(cand))
-            # a chain may start anywhere: a predecessor is kept only when it adds to the score
-            # (Ellis and librosa chain every beat to one, so after silence the first beat's
-            # predecessor is a silent frame whose penalty pushes the real first beat out)
-            if cand[k] > 0:
-                C[t] += cand[k]
-                back[t] = prev[k]
+    h = int(gaps[0])                          # every predecessor is >= h frames back, so the h frames
+    for b in range(0, n, h):                  # of one block depend only on earlier blocks: vectorise them
+        t = np.arange(b, min(b + h, n))
+        prev = t[:, None] - gaps[None, :]                                # (block, n_gaps)
+        cand = np.where(prev >= 0, C[np.maximum(prev, 0)] + penalty[None, :], -np.inf)
+        k = np.argmax(cand, axis=1)
+        best = cand[np.arange(len(t)), k]
+        # a chain may start anywhere: a predecessor is kept only when it adds to the score
+        # (Ellis and librosa chain every beat to one, so after silence the first beat's
+        # predecessor is a silent frame whose penalty pushes the real first beat out)
+        keep = best > 0
+        C[t] = L[t] + np.where(keep, best, 0.0)
+        back[t] = np.where(keep, prev[np.arange(len(t)), k], -1)
     # the last beat: the last local maximum of C that is at least half the median maximum
     peaks = np.flatnonzero((C[1:-1] > C[:-2]) & (C[1:-1] >= C[2:])) + 1
     if len(peaks) == 0:
