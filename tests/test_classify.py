@@ -192,3 +192,35 @@ def test_per_voice_accuracy():
     r = classify.per_voice_accuracy(lambda y, sr: "a", items)
     assert r["per_voice_accuracy"] == {"v1": 0.5, "v2": 1.0}
     assert r["accuracy"] == pytest.approx(2 / 3)
+
+
+# --------------------------------------------------------------------------- the shipped checkpoint
+
+# The shipped kws_cnn (record: 0.704 clean, per voice 0.85 / 0.75 / 0.80 / 0.42) is BELOW the chapter's
+# target of 0.97: 11 minutes of one-thread training on a shared, overloaded CPU. These floors guard the
+# checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a retrained one meets it.
+KWS_FLOOR = 0.68
+KWS_VOICE_FLOOR = 0.40
+
+
+def test_shipped_kws_checkpoint_quality_on_test_voices():
+    """Load ``kws_cnn`` and measure it on the test voices (never heard in training), 1 s windows."""
+    from course_lib import data, pretrained
+
+    kws = pretrained.load("kws_cnn", device="cpu")
+    assert isinstance(kws, classify.KeywordSpotter) and kws.config.labels == classify.KWS_LABELS
+    clips = data.spoken_words(split="test")
+    w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1))
+    r = classify.evaluate_windows(kws, w, lab, voices)
+    recorded = kws.record["metrics"]["test"]
+    # the same windows (seeded) as the training record: the same answers up to float summation order
+    assert r["accuracy"] == pytest.approx(recorded["accuracy"], abs=0.01)
+    assert r["accuracy"] >= KWS_FLOOR, f"kws_cnn scores {r['accuracy']:.3f} on the test voices"
+    assert min(r["per_voice_accuracy"].values()) >= KWS_VOICE_FLOOR, r["per_voice_accuracy"]
+    # the raw-audio interface agrees with the batched evaluation, at another sample rate too
+    from course_lib.audio import resample
+
+    for i in range(0, len(w), 40):
+        assert kws.predict(w[i], sr=16000) == r["predictions"][i]
+    y8 = resample(w[0], orig_sr=16000, target_sr=8000)
+    assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
