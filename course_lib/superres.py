@@ -222,7 +222,8 @@ class BandwidthExtender(nn.Module):
     The first layer sees ``2 context + 1`` frames; the rest are ``3``-frame
     convolutions, so the receptive field is ``2 context + 1 + 2 (n_layers - 1)`` frames.
 
-    ``.extend(y_low, *, sr)``: raw low-rate audio in, ``sr * factor`` audio out.
+    ``.extend(y_low, *, sr)``: raw audio in (any rate; the model's low rate is ``config.sr / factor``),
+    ``config.sr`` audio out.
     """
 
     Config = BandwidthExtenderConfig
@@ -243,20 +244,21 @@ class BandwidthExtender(nn.Module):
 
     @torch.no_grad()
     def extend(self, y_low, *, sr: int) -> np.ndarray:
-        """Bandwidth-extend raw low-rate audio: ``len(y_low) * factor`` samples at ``sr * factor``.
+        """Bandwidth-extend raw audio: ``config.sr`` Hz out, ``factor`` samples per sample at ``config.sr / factor``.
 
-        ``sr`` must be ``config.sr / factor`` (the rate the model was trained for);
-        resample first otherwise.
+        Audio at another rate ``sr`` is first resampled to ``config.sr / factor`` (the
+        rate the model extends), as every shipped model takes any rate.
         """
         from .spectral import istft
 
+        from .audio import resample
+
         cfg = self.config
-        check_sr(sr)
-        if sr * cfg.factor != cfg.sr:
-            raise ParameterError(f"this model extends {cfg.sr // cfg.factor} Hz audio to {cfg.sr} Hz, got sr={sr}; "
-                                 f"resample with course_lib.audio.resample(y, orig_sr={sr}, "
-                                 f"target_sr={cfg.sr // cfg.factor}) first")
+        sr = check_sr(sr)
         y_low = _signal(y_low, "y_low")
+        low_sr = cfg.sr // cfg.factor
+        if sr != low_sr:            # any rate in (DESIGN's contract): brought to the rate the model extends
+            y_low = resample(np.asarray(y_low, dtype=np.float32), orig_sr=sr, target_sr=low_sr)
         if not np.any(y_low):
             raise ParameterError("y_low is silent (all zeros): there is no low band to extend")
         up = upsample(y_low.astype(np.float32), factor=cfg.factor, method="sinc")

@@ -109,6 +109,12 @@ def test_every_shipped_model_takes_raw_audio():
         m = pretrained.load(name, device="cpu")
         if hasattr(m, "predict"):
             assert m.predict(y, sr=22050) in m.config.labels
+        elif hasattr(m, "enhance"):                   # enhancers: the same length out, float32
+            out = m.enhance(y, sr=22050)
+            assert out.shape == y.shape and out.dtype == np.float32, name
+        elif hasattr(m, "extend"):                    # bandwidth extenders: config.sr out
+            out = m.extend(y, sr=22050)
+            assert out.dtype == np.float32 and abs(len(out) - len(y) * m.config.sr / 22050) <= m.config.factor, name
         else:
             assert isinstance(m.transcribe(y, sr=22050), str), name
 

@@ -210,10 +210,14 @@ def test_extend_keeps_length_low_band_and_follows_the_level():
     np.testing.assert_allclose(m.extend(0.25 * low, sr=SR // 2), 0.25 * out, rtol=1e-3, atol=1e-6)
 
 
-def test_extend_rejects_wrong_rate_and_silence():
+def test_extend_takes_any_rate_and_rejects_silence():
     m = _model(factor=2)
-    with pytest.raises(ParameterError, match="resample"):
-        m.extend(np.ones(4000, np.float32), sr=16000)
+    y = superres.low_resolution(_band_limited_noise(SR, max_hz=3500, seed=8), factor=2).astype(np.float32)
+    # at another rate the input is first brought to the model's 8 kHz (the same path as resampling by hand)
+    y11 = audio.resample(y, orig_sr=8000, target_sr=11025)
+    out = m.extend(y11, sr=11025)
+    np.testing.assert_allclose(out, m.extend(audio.resample(y11, orig_sr=11025, target_sr=8000), sr=8000))
+    assert len(out) == 2 * len(audio.resample(y11, orig_sr=11025, target_sr=8000))
     with pytest.raises(ParameterError, match="silent"):
         m.extend(np.zeros(4000, np.float32), sr=8000)
 
