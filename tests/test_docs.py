@@ -10,7 +10,9 @@ import pytest
 
 from conftest import REPO
 
-MODULES = ["audio", "config", "data", "display", "features", "metrics", "spectral", "widgets"]
+MODULES = ["audio", "config", "data", "display", "features", "metrics", "spectral", "widgets", "hmm", "superres",
+           "enhance", "classify", "vad", "stream", "prosody", "speaker", "music.generate", "music.beats",
+           "music.onsets", "music.chords"]
 REFERENCE = re.compile(r"Notebooks?:\s*([^\n]+)")
 NAME = re.compile(r"\b(\d\d_[a-z0-9_]+\.ipynb)")
 
