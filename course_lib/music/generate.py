@@ -10,7 +10,9 @@ The pipeline, every step in this module::
 
 - **MIDI I/O** (:func:`read_midi`, :func:`write_midi`): a Standard MIDI File
   reader and writer in plain Python (formats 0 and 1, running status, tempo
-  changes), so nothing beyond NumPy is needed (no ``pretty_midi``/``mido``).
+  changes) written out so a learner sees the bytes; ``pretty_midi``, the
+  field's MIDI library, reads the same files to the same notes (the tests
+  check both directions).
 - **Data** (:func:`course_compositions`): the course's own compositions, the
   MIDI the corpus generator rendered into ``data/music/genres`` (240 clips
   of 5 s in six styles, the corpus's train/valid/test split).
