@@ -109,7 +109,7 @@ def test_log_mel_equals_librosa():
 
 
 @pytest.mark.parametrize("kwargs, match", [({"hop_length": 0}, "hop_length"), ({"fmax": 9000.0}, "fmax"),
-                                           ({"win_length": 2048}, "win_length"), ({"floor": 0.0}, "floor")])
+                                           ({"win_length": 2048}, "win_length"), ({"log_floor": 0.0}, "log_floor")])
 def test_mel_config_validation(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         wn.MelConfig(**kwargs)

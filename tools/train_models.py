@@ -512,6 +512,46 @@ def langid_cnn(*, seed: int) -> tuple:
     return model, metrics
 
 
+def wavenet_vocoder(*, seed: int) -> tuple:
+    """Chapter 11's mel-conditioned WaveNet vocoder (course_lib.tts.wavenet.WaveNet): 10 layers (dilations
+    1..512, receptive field 1024 samples = 64 ms), 32 residual / 32 gate / 64 skip channels, 256 mu-law classes.
+
+    Training: the slt TTS voice's training sentences (data.tts_sentences("train")), random 0.25 s segments at
+    frame boundaries, teacher forcing, AdamW 2e-3, $WAVENET_TIME_BUDGET seconds (1680) on one thread. Test: every
+    test sentence resynthesised from its own log-mel (fast generation, one batch), ctc_bigru's CER on the
+    original / Griffin-Lim (32 iterations) / WaveNet, per sentence; samples per second of fast generation; fast
+    vs naive generation time at this receptive field, measured in the same run.
+    """
+    import torch
+
+    from course_lib import data
+    from course_lib.tts import wavenet
+
+    torch.set_num_threads(1)                # a busy shared CPU: one thread (see words_mfcc_logreg)
+    budget = float(os.environ.get("WAVENET_TIME_BUDGET", "1680"))
+    cfg = wavenet.WaveNetConfig(n_layers=10, dilation_cycle=10, residual_channels=32, gate_channels=32,
+                                skip_channels=64, n_mels=80, cond_channels=64, hop_length=256,
+                                mel=wavenet.MEL)
+    train_waves = [c.audio for c in data.tts_sentences(split="train")]
+    valid_waves = [c.audio for c in data.tts_sentences(split="valid")]
+    model, history = wavenet.train_vocoder(cfg, train_waves, valid_waves=valid_waves, time_budget=budget,
+                                           seed=seed, batch_size=4, segment_samples=4000, copies=12, lr=2e-3)
+    model.eval()
+    report = wavenet.vocoder_report(model, data.tts_sentences(split="test"), seed=seed)
+    speed = wavenet.generation_speed(model, n_samples=300, seed=seed)
+    rows = [r._asdict() for r in report["rows"]]
+    test = {"per_sentence": rows, "n_sentences": len(rows), "voice": "flite_slt (training voice; unseen sentences)",
+            **{k: report[k] for k in ("cer_original", "cer_griffin_lim", "cer_wavenet", "generation_seconds",
+                                      "samples_per_second", "samples_per_second_per_item", "batch")},
+            "fast_vs_naive": speed}
+    last = history.epochs[-1]
+    metrics = {"test": test, "train_loss": last["train_loss"], "valid_loss": last.get("valid_loss"),
+               "epochs_run": len(history.epochs), "train_seconds": history.wall_time,
+               "n_parameters": model.n_parameters(), "receptive_field": model.receptive_field,
+               "history": history.to_dict()}
+    return model, metrics
+
+
 RECIPES = {
     "words_mfcc_logreg": words_mfcc_logreg,
     "superres_x2": superres_x2,
@@ -524,6 +564,7 @@ RECIPES = {
     "genre_cnn": genre_cnn,
     "tacotron2": tacotron2,
     "langid_cnn": langid_cnn,
+    "wavenet_vocoder": wavenet_vocoder,
 }
 
 

@@ -53,65 +53,30 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ParameterError
-from ..validation import check_positive_int, check_signal, check_sr
+from ..validation import check_positive_int, check_sr
+from . import vocoder as _vocoder
+from .vocoder import MEL, MelConfig
 
-__all__ = ["MelConfig", "log_mel", "mu_law_encode", "mu_law_decode", "receptive_field", "dilations",
+__all__ = ["MelConfig", "MEL", "log_mel", "mu_law_encode", "mu_law_decode", "receptive_field", "dilations",
            "CausalConv1d", "upsample_conditioning", "WaveNetConfig", "WaveNet", "teacher_forced_loss",
-           "VocoderSegments", "train_vocoder", "griffin_lim", "VocoderRow", "vocoder_report"]
+           "VocoderSegments", "train_vocoder", "griffin_lim", "VocoderRow", "vocoder_report",
+           "generation_speed"]
 
 
 # --------------------------------------------------------------------------- mel spectrogram
 
-@dataclass(frozen=True)
-class MelConfig:
-    """The log-mel spectrogram shared by the WaveNet vocoder (ch. 11) and Tacotron 2 (ch. 12).
+# One convention, one class: chapter 12's :class:`course_lib.tts.vocoder.MelConfig`, re-exported here.
 
-    Notebook: 11_wavenet.ipynb
-
-    Attributes
-    ----------
-    sr : int
-        Sample rate (Hz).
-    n_fft, win_length, hop_length : int
-        STFT frame (64 ms), window and hop (16 ms) in samples; centred frames
-        (``librosa``'s ``center=True``, zero padding): frame ``j`` is centred on sample
-        ``j * hop_length``, so ``n`` samples give ``1 + n // hop_length`` frames.
-    n_mels, fmin, fmax : int, float, float
-        Slaney-style mel filterbank (``htk=False, norm="slaney"``) from ``fmin`` to ``fmax`` Hz.
-    floor : float
-        ``log(max(mel, floor))``: silence reads ``log(1e-5) ≈ -11.5``, not ``-inf``.
-    """
-
-    sr: int = 16000
-    n_fft: int = 1024
-    win_length: int = 1024
-    hop_length: int = 256
-    n_mels: int = 80
-    fmin: float = 0.0
-    fmax: float = 8000.0
-    floor: float = 1e-5
-
-    def __post_init__(self):
-        check_sr(self.sr, name="sr")
-        for f in ("n_fft", "win_length", "hop_length", "n_mels"):
-            check_positive_int(getattr(self, f), name=f)
-        if self.win_length > self.n_fft:
-            raise ParameterError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
-        if not 0 <= self.fmin < self.fmax <= self.sr / 2:
-            raise ParameterError(f"fmin={self.fmin!r}, fmax={self.fmax!r} must satisfy 0 <= fmin < fmax <= sr/2 "
-                                 f"= {self.sr / 2}")
-        if not self.floor > 0:
-            raise ParameterError(f"floor={self.floor!r} must be > 0 (the log of 0 is -inf)")
-
-
-def log_mel(y, cfg: MelConfig = MelConfig()) -> np.ndarray:
+def log_mel(y, cfg: MelConfig = MEL) -> np.ndarray:
     """Natural-log magnitude mel spectrogram of ``y`` at ``cfg.sr`` (the chapter 11/12 convention).
 
     Notebook: 11_wavenet.ipynb
 
-    ``log(max(M, cfg.floor))`` where ``M`` is
+    ``log(max(M, cfg.log_floor))`` where ``M`` is
     ``librosa.feature.melspectrogram(y=y, sr, n_fft, hop_length, win_length, power=1.0,
-    n_mels, fmin, fmax)`` (Slaney filterbank, centred frames).
+    n_mels, fmin, fmax)`` (Slaney filterbank, centred frames: frame ``j`` centred on sample
+    ``j * hop_length``). The same function as :func:`course_lib.tts.vocoder.log_mel`, with
+    the rate taken from ``cfg``.
 
     Parameters
     ----------
@@ -123,14 +88,9 @@ def log_mel(y, cfg: MelConfig = MelConfig()) -> np.ndarray:
     -------
     np.ndarray [shape=(cfg.n_mels, 1 + n // cfg.hop_length), dtype=float32]
     """
-    from ..features import melspectrogram
-
     if not isinstance(cfg, MelConfig):
         raise ParameterError(f"cfg must be a MelConfig, got {type(cfg).__name__}")
-    y = check_signal(np.asarray(y), mono=True)
-    M = melspectrogram(np.asarray(y, dtype=np.float32), sr=cfg.sr, n_fft=cfg.n_fft, hop_length=cfg.hop_length,
-                       win_length=cfg.win_length, power=1.0, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
-    return np.log(np.maximum(M, cfg.floor)).astype(np.float32)
+    return _vocoder.log_mel(np.asarray(y), sr=cfg.sr, config=cfg)
 
 
 # --------------------------------------------------------------------------- mu-law
@@ -371,7 +331,7 @@ class WaveNetConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ParameterError(f"{f}={v!r} must be a non-negative integer (0: no such conditioning)")
         if isinstance(self.mel, MelConfig):
-            self.mel = asdict(self.mel)
+            self.mel = asdict(self.mel)                # a dict, so the config is JSON (checkpoints)
         self.mel = dict(self.mel)
         if self.mel:
             m = MelConfig(**self.mel)            # validates
@@ -596,18 +556,19 @@ class WaveNet(nn.Module):
             raise ParameterError(f"prime holds classes outside 0..{self.config.n_classes - 1}")
         fc, sc = self._frame_cond(mel, speaker, prime.shape[0])
         gen = torch.Generator(device="cpu").manual_seed(int(seed))
+        u = torch.rand(n_samples, prime.shape[0], generator=gen, dtype=torch.float64)   # one per sample and item
         run = self._fast if method == "fast" else self._naive
-        return run(prime, n_samples, fc, sc, gen, float(temperature), progress)
+        return run(prime, n_samples, fc, sc, u, float(temperature), progress)
 
-    def _draw(self, logits, gen, temperature):
-        """One class per batch item from logits (B, C): inverse CDF of one uniform draw each."""
-        u = torch.rand(logits.shape[0], generator=gen, dtype=torch.float64)
+    def _draw(self, logits, u, temperature):
+        """One class per batch item from logits (B, C) and uniforms ``u`` (B,) in float64: the first class
+        whose cumulative probability reaches ``u`` (the inverse CDF); temperature 0: the argmax."""
         if temperature == 0:
             return logits.argmax(dim=-1)
         p = torch.softmax(logits.double() / temperature, dim=-1)
         cdf = torch.cumsum(p, dim=-1)
         cdf = cdf / cdf[:, -1:]
-        idx = torch.searchsorted(cdf, u.to(cdf.device)[:, None]).squeeze(1)
+        idx = (cdf < u.to(cdf.device)[:, None]).sum(dim=-1)
         return idx.clamp(max=self.config.n_classes - 1)
 
     def _cond_at(self, fc, sc, positions):
@@ -619,7 +580,7 @@ class WaveNet(nn.Module):
             cond = sc if cond is None else cond + sc
         return cond
 
-    def _naive(self, prime, n, fc, sc, gen, temperature, progress):
+    def _naive(self, prime, n, fc, sc, u, temperature, progress):
         from tqdm.auto import tqdm
 
         R = self.receptive_field
@@ -629,18 +590,21 @@ class WaveNet(nn.Module):
             lo = max(0, t + 1 - R)                              # the window one output sees
             pos = torch.arange(lo, t + 1, device=seq.device)
             logits = self._stack(self._embed(seq[:, lo:t + 1]), self._cond_at(fc, sc, pos))   # (B, C, w)
-            nxt = self._draw(logits[:, :, -1], gen, temperature)
+            nxt = self._draw(logits[:, :, -1], u[t - (P - 1)], temperature)
             seq = torch.cat([seq, nxt[:, None]], dim=1)
         return seq
 
-    def _fast(self, prime, n, fc, sc, gen, temperature, progress):
+    def _fast(self, prime, n, fc, sc, u, temperature, progress):
         """Paine et al. (2016): a queue of each layer's past inputs; one column per layer per sample.
 
         Layer ``i`` (dilation ``d``) keeps its last ``(k - 1) d`` inputs in a deque (zeros
         before the start, as the causal padding); its new output needs only the taps
-        ``t - d, ..., t - (k-1) d`` from the queue and the new input. Everything that does
-        not change from sample to sample (weights reshaped, the biases added to the
-        conditioning, the skip projections stacked into one matrix) is prepared once.
+        ``t - d, ..., t - (k-1) d`` from the queue and the new input: a few vector-matrix
+        products per layer instead of a convolution over the receptive field. Everything
+        that does not change from sample to sample (weights reshaped, biases added to the
+        conditioning, the skip projections stacked into one matrix) is prepared once. The
+        loop runs in NumPy float64 on the CPU: at one sample per step, the cost is the
+        per-operation overhead, which NumPy keeps a few times lower than torch.
         """
         from collections import deque
 
@@ -649,36 +613,42 @@ class WaveNet(nn.Module):
         c = self.config
         B, P = prime.shape
         k, G, Rch, L = c.kernel_size, c.gate_channels, c.residual_channels, c.n_layers
-        dev, dtype = self.front.weight.device, self.front.weight.dtype
-        emb = self.front.weight[:, :, 0].t() + self.front.bias          # (C, R): the 1x1 front as a table
+
+        def np64(t):
+            return t.detach().to("cpu", torch.float64).numpy()
+
+        emb = np64(self.front.weight[:, :, 0].t() + self.front.bias)    # (C, R): the 1x1 front as a table
         scale = math.sqrt(0.5)
+        fc = None if fc is None else np64(fc)                          # (B, L*2G, F)
+        sc = None if sc is None else np64(sc)[:, :, 0]                 # (B, L*2G)
         layers = []
         for i, layer in enumerate(self.layers):
             d = layer.dilated.dilation
-            W = layer.dilated.conv.weight                               # (2G, R, k): tap j reads t - (k-1-j) d
-            Wcat = W.permute(2, 1, 0).reshape(k * Rch, 2 * G)           # rows: tap 0's R channels, tap 1's, ...
-            bias = layer.dilated.conv.bias
-            if fc is not None:                                          # (B, F, 2G): frames, bias included
-                cb = (fc[:, i * 2 * G:(i + 1) * 2 * G] + bias[:, None]).transpose(1, 2).contiguous()
-                if sc is not None:
-                    cb = cb + sc[:, i * 2 * G:(i + 1) * 2 * G, 0][:, None]
-            elif sc is not None:
-                cb = (sc[:, i * 2 * G:(i + 1) * 2 * G, 0] + bias)[:, None].contiguous()     # (B, 1, 2G)
-            else:
-                cb = bias.expand(B, 1, 2 * G).contiguous()
-            Wo, bo = layer.out.weight[:, :, 0], layer.out.bias          # (R + S, G)
-            queue = deque([torch.zeros(B, Rch, device=dev, dtype=dtype)] * ((k - 1) * d), maxlen=(k - 1) * d)
-            layers.append((d, queue, Wcat, cb, Wo[:Rch].t().contiguous() * scale, bo[:Rch] * scale))
+            W = np64(layer.dilated.conv.weight)                         # (2G, R, k): tap j reads t - (k-1-j) d
+            Wcat = np.ascontiguousarray(W.transpose(2, 1, 0).reshape(k * Rch, 2 * G))   # tap 0's rows, tap 1's..
+            cb = np64(layer.dilated.conv.bias)[None, None, :]          # (1, 1, 2G)
+            sl = slice(i * 2 * G, (i + 1) * 2 * G)
+            if fc is not None:
+                cb = cb + fc[:, sl].transpose(0, 2, 1)                  # (B, F, 2G): frames, bias included
+            if sc is not None:
+                cb = cb + sc[:, None, sl]
+            cb = np.ascontiguousarray(np.broadcast_to(cb, (B,) + cb.shape[1:]))
+            Wo, bo = np64(layer.out.weight[:, :, 0]), np64(layer.out.bias)      # (R + S, G)
+            queue = deque([np.zeros((B, Rch))] * ((k - 1) * d), maxlen=(k - 1) * d)
+            layers.append((d, queue, Wcat, cb, np.ascontiguousarray(Wo[:Rch].T) * scale, bo[:Rch] * scale))
         # every layer's skip 1x1 stacked: skip = [z_0 .. z_{L-1}] @ Ws + sum of biases
-        Ws = torch.cat([l.out.weight[c.residual_channels:, :, 0].t() for l in self.layers])    # (L*G, S)
-        bs = sum(l.out.bias[c.residual_channels:] for l in self.layers)
-        head1, head2 = self.head[1], self.head[3]
-        h1wT, h1b, h2wT, h2b = head1.weight[:, :, 0].t(), head1.bias, head2.weight[:, :, 0].t(), head2.bias
+        Ws = np.concatenate([np64(l.out.weight[Rch:, :, 0]).T for l in self.layers])     # (L*G, S)
+        bs = sum(np64(l.out.bias[Rch:]) for l in self.layers)
+        h1wT, h1b = np64(self.head[1].weight[:, :, 0]).T, np64(self.head[1].bias)
+        h2wT, h2b = np64(self.head[3].weight[:, :, 0]).T, np64(self.head[3].bias)
         n_frames = None if fc is None else fc.shape[-1]
         hop = c.hop_length
-        out = torch.empty(B, P + n, dtype=torch.long, device=dev)
-        out[:, :P] = prime
-        x = prime[:, 0]
+        u = u.numpy()
+        q = prime.cpu().numpy()
+        out = np.empty((B, P + n), dtype=np.int64)
+        out[:, :P] = q
+        x = q[:, 0]
+        rows = np.arange(B)
         for t in tqdm(range(P - 1 + n), disable=not progress, desc="fast", unit="sample", mininterval=1):
             f = 0 if n_frames is None else min((t + 1 + hop // 2) // hop, n_frames - 1)   # sample t+1's frame
             h = emb[x]                                                  # (B, R)
@@ -686,19 +656,26 @@ class WaveNet(nn.Module):
             for i, (d, queue, Wcat, cb, WrT, br) in enumerate(layers):
                 taps = [queue[len(queue) - j * d] for j in range(k - 1, 0, -1)] + [h]      # t-(k-1)d .. t
                 queue.append(h)                                         # the oldest input drops out
-                a = torch.addmm(cb[:, f if cb.shape[1] > 1 else 0], torch.cat(taps, dim=1), Wcat)   # (B, 2G)
-                z = torch.tanh(a[:, :G]) * torch.sigmoid(a[:, G:])      # (B, G)
+                a = np.concatenate(taps, axis=1) @ Wcat + cb[:, f if cb.shape[1] > 1 else 0]   # (B, 2G)
+                z = np.tanh(a[:, :G]) * (0.5 + 0.5 * np.tanh(0.5 * a[:, G:]))   # tanh ⊙ sigmoid, (B, G)
                 zs.append(z)
                 if i < L - 1:                                           # the last residual is never read
-                    h = torch.addmm(h * scale + br, z, WrT)             # (h + W_r z + b_r) / sqrt 2
+                    h = h * scale + br + z @ WrT                        # (h + W_r z + b_r) / sqrt 2
             if t < P - 1:
-                x = prime[:, t + 1]                                     # still reading the prime
+                x = q[:, t + 1]                                         # still reading the prime
                 continue
-            skip = torch.addmm(bs, torch.cat(zs, dim=1), Ws)            # (B, S)
-            logits = torch.addmm(h2b, torch.relu(torch.addmm(h1b, torch.relu(skip), h1wT)), h2wT)   # (B, C)
-            x = self._draw(logits, gen, temperature)
-            out[:, t + 1] = x
-        return out
+            skip = np.concatenate(zs, axis=1) @ Ws + bs                 # (B, S)
+            logits = np.maximum(np.maximum(skip, 0) @ h1wT + h1b, 0) @ h2wT + h2b     # (B, C)
+            if temperature == 0:
+                x = logits.argmax(axis=1)
+            else:
+                z = logits / temperature
+                p = np.exp(z - z.max(axis=1, keepdims=True))
+                cdf = np.cumsum(p, axis=1)
+                cdf /= cdf[:, -1:]
+                x = np.minimum((cdf < u[t - (P - 1)][:, None]).sum(axis=1), c.n_classes - 1)
+            out[rows, t + 1] = x
+        return torch.from_numpy(out).to(prime.device)
 
     # ------------------------------------------------------------------ vocoder interface
     @torch.no_grad()
@@ -835,27 +812,18 @@ def train_vocoder(config: WaveNetConfig, waves, *, time_budget: float, seed: int
 
 # --------------------------------------------------------------------------- evaluation
 
-def griffin_lim(mel, cfg: MelConfig = MelConfig(), *, n_iter: int = 32, n_samples: int | None = None,
+def griffin_lim(mel, cfg: MelConfig = MEL, *, n_iter: int = 32, n_samples: int | None = None,
                 seed: int = 0) -> np.ndarray:
     """The classical baseline vocoder: :func:`log_mel` back to a waveform with Griffin-Lim.
 
     Notebook: 11_wavenet.ipynb
 
-    ``librosa.feature.inverse.mel_to_audio`` on ``exp(mel)`` (a non-negative least-squares
-    inverse of the filterbank, then ``n_iter`` Griffin-Lim iterations from a seeded
-    random phase). Returns float32 ``(n_samples,)`` at ``cfg.sr``.
+    :func:`course_lib.tts.vocoder.griffin_lim_mel` (equal to
+    ``librosa.feature.inverse.mel_to_audio`` on ``exp(mel)``: a non-negative least-squares
+    inverse of the filterbank, then ``n_iter`` fast Griffin-Lim iterations from seeded
+    random phases). Returns float32 ``(n_samples,)`` at ``cfg.sr``.
     """
-    import librosa
-
-    mel = np.asarray(mel, dtype=np.float64)
-    check_shape_ok = mel.ndim == 2 and mel.shape[0] == cfg.n_mels
-    if not check_shape_ok:
-        raise ParameterError(f"mel must be (n_mels={cfg.n_mels}, n_frames), got shape {mel.shape}")
-    y = librosa.feature.inverse.mel_to_audio(np.exp(mel), sr=cfg.sr, n_fft=cfg.n_fft, hop_length=cfg.hop_length,
-                                             win_length=cfg.win_length, power=1.0, n_iter=n_iter, fmin=cfg.fmin,
-                                             fmax=cfg.fmax, length=n_samples, init="random",
-                                             random_state=np.random.RandomState(seed))
-    return y.astype(np.float32)
+    return _vocoder.griffin_lim_mel(mel, n_iter=n_iter, seed=seed, length=n_samples, config=cfg)
 
 
 class VocoderRow(NamedTuple):
@@ -888,7 +856,7 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
     waves = [np.asarray(c.audio, dtype=np.float32) for c in clips]
     mels = [log_mel(y, cfg) for y in waves]
     F_max = max(m.shape[1] for m in mels)
-    silence = np.log(cfg.floor)
+    silence = np.log(cfg.log_floor)
     batch = np.stack([np.pad(m, ((0, 0), (0, F_max - m.shape[1])), constant_values=silence) for m in mels])
     n_total = max(len(y) for y in waves)
     t0 = time.perf_counter()
@@ -910,3 +878,31 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
         out[key] = float(np.mean([getattr(r, key) for r in rows]))
     out["waves"] = {"wavenet": [g[:len(y)] for g, y in zip(gen, waves)]}
     return out
+
+
+def generation_speed(model: WaveNet, *, n_samples: int = 300, batch: int = 1, seed: int = 0) -> dict:
+    """Time naive and fast generation of the same ``n_samples`` in one run (same seed, same samples).
+
+    Notebook: 11_wavenet.ipynb
+
+    A mel-conditioned model gets a silent mel spectrogram. Returns seconds, samples per
+    second of each, their ratio, the receptive field and whether the samples are identical.
+    """
+    n_samples = check_positive_int(n_samples, name="n_samples")
+    c = model.config
+    mel = None
+    if c.n_mels:
+        n_frames = n_samples // c.hop_length + 2
+        mel = torch.full((batch, c.n_mels, n_frames), math.log(c.mel_config.log_floor))
+    spk = torch.zeros(batch, dtype=torch.long) if c.n_speakers else None
+    prime = torch.full((batch, 1), c.n_classes // 2, dtype=torch.long)
+    out, secs = {}, {}
+    for method in ("naive", "fast"):
+        t0 = time.perf_counter()
+        out[method] = model.infer(n_samples, mel=mel, speaker=spk, prime=prime, seed=seed, method=method)
+        secs[method] = time.perf_counter() - t0
+    return {"n_samples": n_samples, "batch": batch, "n_layers": c.n_layers, "receptive_field": model.receptive_field,
+            "naive_seconds": secs["naive"], "fast_seconds": secs["fast"],
+            "naive_samples_per_second": batch * n_samples / secs["naive"],
+            "fast_samples_per_second": batch * n_samples / secs["fast"],
+            "ratio": secs["naive"] / secs["fast"], "identical": bool(torch.equal(out["naive"], out["fast"]))}
