@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Chapter 15's multilingual CTC experiments, measured on the test voices; writes a small JSON.
 
-    nice -n 10 python benchmarks/multilingual_ctc.py                     # all, ~40 min on one busy thread
+    nice -n 10 python benchmarks/multilingual_ctc.py                     # all, ~50 min on one busy thread
     python benchmarks/multilingual_ctc.py --scale 0.1 --out /tmp/x.json  # a quick smoke run
 
 Set-ups, all :class:`course_lib.asr.multilingual.MultilingualCTC` (chapter 05's recogniser) trained
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     valid = data.multilingual_digits(split="valid")
     test = data.multilingual_digits(split="test")
     tok = ml.MultilingualTokenizer.from_clips(train)
-    arch = {"hidden": 96, "n_layers": 2, "channels": 64, "n_conv": 1}
+    arch = {"hidden": 64, "n_layers": 2, "channels": 64, "n_conv": 2}
     out = {"command": "python benchmarks/multilingual_ctc.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "git_commit": _commit(), "seed": args.seed, "scale": S, "architecture": arch,
            "alphabet": tok.alphabet, "vocabularies": {g: "".join(sorted(v)) for g, v in tok.vocabularies.items()},
@@ -103,11 +103,11 @@ def main(argv=None) -> int:
         args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
 
     if "a" in only:
-        m, info = run("(a) no language info", train, budget=480, epochs=80)
+        m, info = run("(a) no language info", train, budget=600, epochs=150)
         out["results"]["a_no_language"] = {**info, "test": score(m, test)}
         save()
     if "b" in only:
-        m, info = run("(b) language embedding", train, condition="embedding", budget=480, epochs=80)
+        m, info = run("(b) language embedding", train, condition="embedding", budget=600, epochs=150)
         res = {**info, "test": score(m, test)}
         if "langid_cnn" in pretrained.available():
             lid = pretrained.load("langid_cnn", device="cpu")
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         for g in ml.LANGUAGES:
             tr_g = [c for c in train if c.language == g]
             tok_g = ml.MultilingualTokenizer.from_clips(tr_g)
-            m, info = run(f"(c) {g} only", tr_g, tokenizer=tok_g, budget=120, epochs=150,
+            m, info = run(f"(c) {g} only", tr_g, tokenizer=tok_g, budget=150, epochs=300,
                           valid_clips=[c for c in valid if c.language == g])
             mono[g] = {**info, "alphabet": tok_g.alphabet, "test": score(m, [c for c in test if c.language == g])}
             out["results"]["c_monolingual"] = mono
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
             few = ml.few_shot_subset([c for c in train if c.language == g], fraction=args.fraction, seed=args.seed)
             valid_g = [c for c in valid if c.language == g]
             test_g = [c for c in test if c.language == g]
-            pre, info_pre = run(f"pretrain without {g}", others, budget=420, epochs=80,
+            pre, info_pre = run(f"pretrain without {g}", others, budget=500, epochs=150,
                                 valid_clips=[c for c in valid if c.language != g])
             res = {"target": g, "fraction": args.fraction, "few_shot_clips": [[c.speaker, c.text] for c in few],
                    "pretrain": {**info_pre, "zero_shot_test": score(pre, test_g)}}
