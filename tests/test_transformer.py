@@ -325,3 +325,60 @@ def test_train_transformer_runs_on_a_few_clips():
                                           augment=False, warmup_steps=2)
     assert not model.training and len(history.epochs) == 2
     assert np.isfinite(history.epochs[-1]["valid_loss"])
+
+
+# --------------------------------------------------------------------------- against torch.nn's layers
+
+def _copy_mha(ours: tr.MultiHeadAttention, theirs: torch.nn.MultiheadAttention):
+    with torch.no_grad():
+        theirs.in_proj_weight.copy_(torch.cat([ours.q_proj.weight, ours.k_proj.weight, ours.v_proj.weight]))
+        theirs.in_proj_bias.copy_(torch.cat([ours.q_proj.bias, ours.k_proj.bias, ours.v_proj.bias]))
+        theirs.out_proj.weight.copy_(ours.out_proj.weight)
+        theirs.out_proj.bias.copy_(ours.out_proj.bias)
+
+
+def test_multi_head_attention_equals_torch_nn_multiheadattention():
+    """Same weights, same answer as torch.nn.MultiheadAttention (whose key_padding_mask is True on *padding*)."""
+    torch.manual_seed(9)
+    ours = tr.MultiHeadAttention(24, 3).eval()
+    theirs = torch.nn.MultiheadAttention(24, 3, batch_first=True).eval()
+    _copy_mha(ours, theirs)
+    x, m = torch.randn(2, 5, 24), torch.randn(2, 8, 24)
+    lengths = torch.tensor([8, 3])
+    out, w = ours(x, m, m, tr.padding_mask(lengths), need_weights=True)
+    ref, ref_w = theirs(x, m, m, key_padding_mask=~tr.padding_mask(lengths)[:, 0, 0], average_attn_weights=False)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(w, ref_w, rtol=1e-5, atol=1e-6)
+
+
+def test_layers_equal_torch_nn_transformer_layers():
+    """Our pre-LayerNorm encoder and decoder layers are torch.nn.TransformerEncoderLayer /
+    TransformerDecoderLayer(norm_first=True, activation="gelu") with the same weights and masks."""
+    torch.manual_seed(10)
+    D, H, FF = 16, 2, 32
+    enc = tr._EncoderLayer(D, H, FF, 0.0).eval()
+    ref_enc = torch.nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, activation="gelu", batch_first=True,
+                                               norm_first=True).eval()
+    dec = tr._DecoderLayer(D, H, FF, 0.0).eval()
+    ref_dec = torch.nn.TransformerDecoderLayer(D, H, FF, dropout=0.0, activation="gelu", batch_first=True,
+                                               norm_first=True).eval()
+    with torch.no_grad():
+        _copy_mha(enc.attn, ref_enc.self_attn)
+        _copy_mha(dec.self_attn, ref_dec.self_attn)
+        _copy_mha(dec.cross_attn, ref_dec.multihead_attn)
+        for ours, theirs in ((enc, ref_enc), (dec, ref_dec)):
+            theirs.linear1.load_state_dict(ours.ff[0].state_dict())
+            theirs.linear2.load_state_dict(ours.ff[3].state_dict())
+            theirs.norm1.load_state_dict(ours.norm1.state_dict())
+            theirs.norm2.load_state_dict(ours.norm2.state_dict())
+        ref_dec.norm3.load_state_dict(dec.norm3.state_dict())
+    x, lengths = torch.randn(2, 9, D), torch.tensor([9, 5])
+    with torch.no_grad():
+        got = enc(x, tr.padding_mask(lengths))
+        ref = ref_enc(x, src_key_padding_mask=~tr.padding_mask(lengths)[:, 0, 0])
+        torch.testing.assert_close(got[0], ref[0], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(got[1, :5], ref[1, :5], rtol=1e-5, atol=1e-5)     # padded rows: undefined
+        y = torch.randn(2, 6, D)
+        got, _ = dec(y, x, tr.causal_mask(6)[None, None], tr.padding_mask(lengths))
+        ref = ref_dec(y, x, tgt_mask=~tr.causal_mask(6), memory_key_padding_mask=~tr.padding_mask(lengths)[:, 0, 0])
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
