@@ -213,8 +213,8 @@ def test_hybrid_loss_trains_a_toy_batch():
         opt.zero_grad()
         loss.total.backward()
         opt.step()
-        first = first or (float(loss.ctc), float(loss.attention))
-    assert float(loss.ctc) < 0.5 * first[0] and float(loss.attention) < 0.5 * first[1]
+        first = first or (float(loss.ctc.detach()), float(loss.attention.detach()))
+    assert float(loss.ctc.detach()) < 0.5 * first[0] and float(loss.attention.detach()) < 0.5 * first[1]
 
 
 # --------------------------------------------------------------------------- searches

@@ -614,32 +614,48 @@ class TransformerRecognizer(nn.Module):
                            beam_width=beam_width, max_len=limit[b], alpha=length_alpha, ctc_weight=ctc_weight)
                 for b in range(memory.shape[0])]
 
+    def _step(self, last: torch.Tensor, position: int, cache: list, memory, memory_mask) -> torch.Tensor:
+        """One decoder step for the newest token only: ``last`` (n,) at ``position``; ``cache[l]``
+        holds layer ``l``'s inputs at the earlier positions (n, position, d_model) and is extended in place.
+
+        Equal to the last row of :meth:`decode` on the whole prefix: with pre-LayerNorm and a causal
+        mask, earlier positions never change when a token is appended, so only the new row is computed
+        (O(U) per step instead of O(U²)). Returns log-probabilities (n, vocab)."""
+        y = self.embed(last)[:, None] * math.sqrt(self.config.d_model) + self.pos.pe[position]   # (n, 1, D)
+        for i, layer in enumerate(self.decoder):
+            cache[i] = torch.cat([cache[i], y], dim=1) if cache[i] is not None else y            # (n, u+1, D)
+            h = layer.norm1(cache[i])
+            y = y + layer.self_attn(h[:, -1:], h, h)[0]          # the newest query sees every earlier key
+            y = y + layer.cross_attn(layer.norm2(y), memory, memory, memory_mask)[0]
+            y = y + layer.ff(layer.norm3(y))
+        return self.out(self.decoder_norm(y))[:, 0].log_softmax(-1)
+
     def _greedy(self, memory, mem_lengths, limit) -> list:
         B, dev = memory.shape[0], memory.device
-        tokens = torch.full((B, 1), SOS_EOS, dtype=torch.long, device=dev)
+        memory_mask = padding_mask(mem_lengths, max_len=memory.shape[1])
+        cache = [None] * len(self.decoder)
+        last = torch.full((B,), SOS_EOS, dtype=torch.long, device=dev)
         done = torch.zeros(B, dtype=torch.bool, device=dev)
-        ends = [None] * B
+        tokens, ends = [[] for _ in range(B)], [None] * B
         logp = torch.zeros(B, dtype=torch.float64)
         for step in range(max(limit) + 1):
-            logits, _ = self.decode(tokens, memory, mem_lengths)
-            lp = logits[:, -1].log_softmax(-1)                                # (B, V)
+            lp = self._step(last, step, cache, memory, memory_mask)            # (B, V)
             for b in range(B):                                               # out of room: end here
                 if step >= limit[b]:
                     lp[b, 1:] = float("-inf")
             nxt = lp.argmax(-1)
             logp += torch.where(done, torch.zeros_like(logp), lp.gather(1, nxt[:, None])[:, 0].double().cpu())
             for b in range(B):
-                if not done[b] and int(nxt[b]) == SOS_EOS:
-                    ends[b] = step
+                if not done[b]:
+                    if int(nxt[b]) == SOS_EOS:
+                        ends[b] = step
+                    else:
+                        tokens[b].append(int(nxt[b]))
             done |= nxt == SOS_EOS
-            tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+            last = nxt
             if bool(done.all()):
                 break
-        out = []
-        for b in range(B):
-            toks = tokens[b, 1: 1 + ends[b]].tolist()
-            out.append(Hypothesis(toks, float(logp[b]), float(logp[b])))
-        return out
+        return [Hypothesis(tokens[b], float(logp[b]), float(logp[b])) for b in range(B)]
 
     def _beam(self, memory, mem_lengths, ctc_lp, *, beam_width, max_len, alpha, ctc_weight) -> Hypothesis:
         dev = memory.device
@@ -649,21 +665,24 @@ class TransformerRecognizer(nn.Module):
         def norm(n_tokens, s):
             return s / (n_tokens + 1) ** alpha
 
+        cache = [None] * len(self.decoder)
+        memory_mask = padding_mask(mem_lengths, max_len=memory.shape[1])
         for step in range(max_len + 1):
-            tokens = torch.tensor([[SOS_EOS] + t for t, _ in live], dtype=torch.long, device=dev)
             n = len(live)
-            logits, _ = self.decode(tokens, memory.expand(n, -1, -1), mem_lengths.expand(n))
-            lp = logits[:, -1].log_softmax(-1).double().cpu()                 # (n, V)
+            last = torch.tensor([t[-1] if t else SOS_EOS for t, _ in live], dtype=torch.long, device=dev)
+            lp = self._step(last, step, cache, memory.expand(n, -1, -1), memory_mask).double().cpu()   # (n, V)
             cands = []
             for i, (t, s) in enumerate(live):
                 finished.append((t, s + float(lp[i, SOS_EOS])))
                 if step < max_len:
                     top = torch.topk(lp[i, 1:], min(beam_width, lp.shape[1] - 1))
-                    cands += [(t + [int(c) + 1], s + float(v)) for v, c in zip(top.values, top.indices)]
+                    cands += [(t + [int(c) + 1], s + float(v), i) for v, c in zip(top.values, top.indices)]
             if not cands:
                 break
             cands.sort(key=lambda c: -c[1])
-            live = cands[:beam_width]
+            parents = torch.tensor([c[2] for c in cands[:beam_width]], device=dev)
+            cache = [c[parents] for c in cache]                                # each survivor's history
+            live = [(t, s) for t, s, _ in cands[:beam_width]]
             # log-probabilities only fall: a live prefix's best possible normalised score is its
             # score now over the longest length it may still reach (alpha > 0) or its score now
             best_done = max(norm(len(t), s) for t, s in finished)
