@@ -382,3 +382,17 @@ def test_layers_equal_torch_nn_transformer_layers():
         got, _ = dec(y, x, tr.causal_mask(6)[None, None], tr.padding_mask(lengths))
         ref = ref_dec(y, x, tgt_mask=~tr.causal_mask(6), memory_key_padding_mask=~tr.padding_mask(lengths)[:, 0, 0])
         torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_ctc_head_decoding_is_chapter_05s_greedy_decoder():
+    from course_lib.asr import ctc
+
+    model = _model(11)
+    y = 0.1 * np.random.default_rng(1).standard_normal(16000).astype(np.float32)
+    feats, lengths = model._features(y, 16000)
+    with torch.no_grad():
+        memory, mlen = model.encode(feats, lengths)
+        lp = model.ctc_log_probs(memory)[:, 0].double().numpy()
+    assert model.transcribe(y, sr=16000, decoder="ctc") == model.tokenizer.decode(ctc.greedy_decode(lp)).strip()
+    with pytest.raises(ParameterError, match="decoder="):
+        model.transcribe(y, sr=16000, decoder="rnnt")

@@ -710,16 +710,27 @@ class TransformerRecognizer(nn.Module):
 
     @torch.no_grad()
     def transcribe(self, y, *, sr: int, beam_width: int = 1, ctc_weight: float | None = None,
-                   length_alpha: float = 1.0, lm=None, lm_weight: float = 0.0) -> str:
+                   length_alpha: float = 1.0, decoder: str = "attention", lm=None, lm_weight: float = 0.0) -> str:
         """Text of one utterance ``y`` (mono, any sample rate; resampled inside).
 
-        ``beam_width=1``: greedy; more: beam search rescored with the CTC head
-        (``ctc_weight``, default ``config.ctc_weight``). ``lm`` is not supported (None only;
-        the argument exists so chapter 05's :func:`~course_lib.asr.training.evaluate` can call it).
+        ``decoder="attention"`` (default): ``beam_width=1`` is greedy; more is beam search
+        rescored with the CTC head (``ctc_weight``, default ``config.ctc_weight``; 0 = attention
+        alone). ``decoder="ctc"``: the CTC head alone, greedy or prefix beam search (chapter 05's
+        decoders). ``lm`` is not supported (None only; the argument exists so chapter 05's
+        :func:`~course_lib.asr.training.evaluate` can call it).
         """
         if lm is not None:
             raise ParameterError("lm is not supported by TransformerRecognizer.transcribe; pass lm=None")
+        if decoder not in ("attention", "ctc"):
+            raise ParameterError(f"decoder={decoder!r} must be 'attention' or 'ctc'")
         feats, lengths = self._features(y, sr)
+        if decoder == "ctc":
+            from . import ctc as _ctc
+
+            memory, mem_lengths = self.encode(feats, lengths)
+            lp = self.ctc_log_probs(memory)[: int(mem_lengths[0]), 0].double().cpu().numpy()   # (T', vocab)
+            ids = _ctc.greedy_decode(lp) if beam_width <= 1 else _ctc.prefix_beam_search(lp, beam_width=beam_width)
+            return self.tokenizer.decode(ids).strip()
         w = self.config.ctc_weight if ctc_weight is None else ctc_weight
         hyp = self.infer(feats, lengths, beam_width=beam_width, length_alpha=length_alpha,
                          ctc_weight=w if beam_width > 1 else 0.0)[0]
