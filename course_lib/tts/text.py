@@ -139,7 +139,7 @@ def text_to_ids(text: str, *, eos: bool = True) -> list[int]:
     Notebook: 12_tacotron2.ipynb
     """
     s = normalize(text)
-    if not s:
+    if not any(c in _LETTERS for c in s):
         raise ParameterError(f"text={text!r} has nothing to say after normalisation (no letters or numbers)")
     return [_ID[c] for c in s] + ([EOS_ID] if eos else [])
 
