@@ -353,3 +353,59 @@ def test_training_learns_a_periodic_signal_and_continues_it():
     for temperature in (0, 1.0):
         out = m.infer(200, prime=q[None, :p0], seed=0, temperature=temperature).numpy()[0]
         assert np.corrcoef(wn.mu_law_decode(out[p0:]), truth)[0, 1] > 0.95, temperature
+
+
+# --------------------------------------------------------------------------- the shipped vocoder
+
+# Measured on the shipped wavenet_vocoder (first 0.5 s of the first four test sentences): 2.385 nats per
+# sample with the sentence's own mel, 2.93 with the next sentence's mel (uniform over 256 classes: 5.55).
+VOCODER_NLL = 2.39
+VOCODER_MEL_GAIN = 0.3          # the mel must be worth at least this much (measured: 0.55 nats)
+
+def _nll(model, clips, *, mel_from=None, seconds=0.5):
+    """Teacher-forced cross-entropy (nats per sample) on the first ``seconds`` of each clip,
+    conditioned on its own log-mel or on ``mel_from``'s (another sentence's: the wrong mel)."""
+    hop = model.config.hop_length
+    n = int(seconds * 16000)
+    losses = []
+    with torch.no_grad():
+        for i, c in enumerate(clips):
+            src = (mel_from or clips)[i]
+            mel = torch.from_numpy(wn.log_mel(src.audio[:n + 1]))[None]
+            q = torch.from_numpy(wn.mu_law_encode(np.clip(c.audio[:n + 1], -1, 1)))[None]
+            losses.append(float(wn.teacher_forced_loss(model, (q[:, :-1], mel, q[:, 1:]))))
+    assert hop == 256
+    return float(np.mean(losses))
+
+
+@pytest.fixture(scope="module")
+def vocoder():
+    from course_lib import pretrained
+
+    if "wavenet_vocoder" not in pretrained.available():
+        pytest.skip("wavenet_vocoder is not shipped")
+    return pretrained.load("wavenet_vocoder", device="cpu")
+
+
+def test_vocoder_record_is_complete(vocoder):
+    rec = vocoder.record["metrics"]
+    test = rec["test"]
+    rows = test["per_sentence"]
+    assert test["n_sentences"] == len(rows) >= 10                     # every test sentence, one row each
+    for key in ("cer_original", "cer_griffin_lim", "cer_wavenet"):
+        assert test[key] == pytest.approx(np.mean([r[key] for r in rows]))
+    assert test["fast_vs_naive"]["identical"] and test["fast_vs_naive"]["receptive_field"] == vocoder.receptive_field
+    assert vocoder.receptive_field == 1024 and vocoder.n_parameters() < 3e6 / 4
+
+
+def test_vocoder_uses_the_mel_on_test_sentences(vocoder):
+    """Measured on the test sentences (never heard in training): the teacher-forced loss with the
+    sentence's own mel is below the uniform ln 256 and below the loss with another sentence's mel.
+    Floors at the shipped model's measured level (see VOCODER_NLL) plus 0.05 nats."""
+    from course_lib import data
+
+    clips = data.tts_sentences(split="test")[:4]
+    own = _nll(vocoder, clips)
+    wrong = _nll(vocoder, clips, mel_from=clips[1:] + clips[:1])
+    assert own <= VOCODER_NLL + 0.05, own
+    assert own < wrong - VOCODER_MEL_GAIN, (own, wrong)
