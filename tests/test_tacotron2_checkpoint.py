@@ -1,0 +1,75 @@
+"""The shipped Tacotron 2 (``tacotron2``): on the 20 held-out sentences (test split + valid[:5], never
+trained on) its alignment is diagonal, its stop token fires, its durations are close, and the
+recogniser of chapter 05 reads its Griffin-Lim speech about as well as it reads the real recordings.
+
+The floors/ceilings are just beyond what was measured when it was trained (see
+``data/models/tacotron2.record.json``, metrics.test). The issue's CER <= 30 % target is NOT met:
+the recogniser itself scores CER 0.575 on the *real* recordings of these sentences, so it cannot
+certify 30 % on anything; the synthesis scores 0.664 (measured).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib import data, pretrained
+from course_lib.tts import tacotron2 as tc
+
+NAME = "tacotron2"
+pytestmark = pytest.mark.skipif(NAME not in pretrained.available(), reason=f"{NAME} is not shipped")
+
+FR_FOCUS_MIN = 0.68          # measured 0.718 (free running, mean max attention weight per step)
+TF_FOCUS_MIN = 0.70          # measured 0.732 (teacher forced)
+MONOTONIC_MIN = 0.98         # measured 1.000 free running, 0.998 teacher forced
+ABS_DURATION_ERROR_MAX = 0.09  # measured 0.066
+CER_SYNTH_MAX = 0.70         # measured 0.664 (real recordings: 0.575, Griffin-Lim of the real mels: 0.575)
+CER_GAP_MAX = 0.12           # measured 0.089 = synthesis - real
+
+
+@pytest.fixture(scope="module")
+def model():
+    return pretrained.load(NAME, device="cpu")
+
+
+def _held_out():
+    return data.tts_sentences(split="test", check=False) + data.tts_sentences(split="valid", check=False)[:5]
+
+
+def test_held_out_sentences_were_never_trained_on(model):
+    held = [c.path.name for c in _held_out()]
+    assert held == model.record["metrics"]["held_out_files"]
+    trained = {c.path.name for c in data.tts_sentences(split="train", check=False)}
+    assert len(held) == 20 and not trained & set(held)
+    assert not set(held) & set(model.record["metrics"]["valid_monitor_files"])
+
+
+@pytest.mark.slow
+def test_alignment_stop_and_duration_on_held_out(model):
+    res = tc.evaluate_synthesis(model, _held_out(), recognizer=None, progress=False)
+    o, rec = res["overall"], model.record["metrics"]["test"]["overall"]
+    for k in ("fr_focus", "tf_focus", "abs_duration_error"):
+        assert abs(o[k] - rec[k]) < 0.02, k      # same weights, same seeds: the record, up to float order
+    assert o["fr_focus"] >= FR_FOCUS_MIN and o["tf_focus"] >= TF_FOCUS_MIN
+    assert o["fr_monotonic"] >= MONOTONIC_MIN and o["tf_monotonic"] >= MONOTONIC_MIN
+    assert o["stopped"] == 1.0                   # every sentence ended on its stop token, none at the cap
+    assert o["abs_duration_error"] <= ABS_DURATION_ERROR_MAX
+    for row in res["per_clip"]:                  # per sentence, not only the mean
+        assert row["fr_focus"] >= 0.6 and row["stopped"] and abs(row["duration_error"]) < 0.3, row["file"]
+
+
+@pytest.mark.slow
+def test_intelligibility_by_the_recogniser(model):
+    res = tc.evaluate_synthesis(model, _held_out(), recognizer=pretrained.load("ctc_bigru", device="cpu"),
+                                progress=False)
+    o = res["overall"]
+    assert o["cer_synth"] <= CER_SYNTH_MAX
+    assert o["cer_synth"] - o["cer_real"] <= CER_GAP_MAX
+
+
+def test_synthesize_returns_audio(model):
+    import numpy as np
+
+    y, log_m, A = model.synthesize("the cat has a key", n_iter=8, return_mel=True)
+    assert y.dtype == np.float32 and y.ndim == 1 and np.isfinite(y).all()
+    assert log_m.shape[0] == 80 and A.shape[1] == len("the cat has a key") + 1
+    assert 0.5 < len(y) / model.config.sample_rate < 3.0
