@@ -228,7 +228,7 @@ def test_greedy_follows_the_teacher_forced_argmax():
     for b, h in enumerate(hyps):
         toks = torch.tensor([[tr.SOS_EOS] + h.tokens])
         logits, _ = model.decode(toks, *model.encode(feats[b:b + 1, : int(flen[b])], flen[b:b + 1]))
-        lp = logits[0].log_softmax(-1).double()
+        lp = logits[0].detach().log_softmax(-1).double()
         nxt = h.tokens + [tr.SOS_EOS]
         if len(h.tokens) < int(model.output_lengths(flen[b])) + 5:        # not cut at max_len
             assert lp.argmax(-1).tolist() == nxt
@@ -396,3 +396,65 @@ def test_ctc_head_decoding_is_chapter_05s_greedy_decoder():
     assert model.transcribe(y, sr=16000, decoder="ctc") == model.tokenizer.decode(ctc.greedy_decode(lp)).strip()
     with pytest.raises(ParameterError, match="decoder="):
         model.transcribe(y, sr=16000, decoder="rnnt")
+
+
+# --------------------------------------------------------------------------- the shipped checkpoint
+
+class TestCheckpoint:
+    """``asr_transformer`` (tools/train_models.py asr_transformer, 28 min of one busy CPU thread): its CER on
+    the 100 test sentences (4 voices never heard in training) is what its record says, and no worse than
+    measured. The chapter's target (CER <= 5 %) is NOT met: the attention decoder, greedy, loops and inserts
+    (CER above 1); the CTC head of the same model, greedy, reaches ctc_bigru's level (0.590 vs 0.574).
+    The ceilings are the measured values + 0.02: they catch a broken front end, decoder or checkpoint."""
+
+    NAME = "asr_transformer"
+    GREEDY_CER_MAX = 1.459           # measured 1.439 (attention decoder, greedy)
+    GREEDY_WORST_VOICE_MAX = 1.684   # measured 1.664 (espeak_en-gb-x-gbclan_alicia)
+    CTC_HEAD_CER_MAX = 0.610         # measured 0.590 (the CTC head alone, greedy)
+    CTC_HEAD_WORST_VOICE_MAX = 0.695 # measured 0.674 (espeak_en-gb-x-gbclan_alicia)
+
+    @pytest.fixture(scope="class")
+    def model(self):
+        from course_lib import pretrained
+
+        if self.NAME not in pretrained.available():
+            pytest.skip(f"{self.NAME} is not shipped")
+        return pretrained.load(self.NAME, device="cpu")
+
+    @staticmethod
+    def _cer_per_voice(model, **kw):
+        from course_lib import data, metrics
+
+        by_voice = {}
+        for c in data.sentences(split="test", check=False):
+            refs, hyps = by_voice.setdefault(c.speaker, ([], []))
+            refs.append(c.text)
+            hyps.append(model.transcribe(c.audio, sr=c.sr, **kw))
+        overall = metrics.cer([r for rs, _ in by_voice.values() for r in rs],
+                              [h for _, hs in by_voice.values() for h in hs])
+        return overall, {v: metrics.cer(r, h) for v, (r, h) in by_voice.items()}
+
+    def test_greedy_cer_per_test_voice(self, model):
+        overall, per_voice = self._cer_per_voice(model)
+        recorded = model.record["metrics"]["test"]["sentences_greedy"]
+        assert abs(overall - recorded["cer"]) < 0.01                 # same weights, same code: float order only
+        for v, cer in per_voice.items():
+            assert abs(cer - recorded["per_voice"][v]["cer"]) < 0.02, v
+        assert overall <= self.GREEDY_CER_MAX
+        assert max(per_voice.values()) <= self.GREEDY_WORST_VOICE_MAX
+
+    def test_ctc_head_cer_per_test_voice(self, model):
+        overall, per_voice = self._cer_per_voice(model, decoder="ctc")
+        assert overall <= self.CTC_HEAD_CER_MAX, overall
+        assert max(per_voice.values()) <= self.CTC_HEAD_WORST_VOICE_MAX, per_voice
+        assert len(per_voice) == 4
+
+    def test_record_and_size(self, model):
+        from course_lib import pretrained
+
+        rec = model.record
+        assert rec["command"].startswith("python tools/train_models.py asr_transformer")
+        assert rec["metrics"]["n_parameters"] == sum(p.numel() for p in model.parameters())
+        assert (pretrained.MODELS_DIR / f"{self.NAME}.safetensors").stat().st_size <= 5e6    # chapter budget
+        # beam search rescored with CTC is the attention decoder's best operating point (measured 0.643)
+        assert rec["metrics"]["test"]["sentences_beam_ctc"]["cer"] < rec["metrics"]["test"]["sentences_greedy"]["cer"]
