@@ -115,6 +115,12 @@ def test_every_shipped_model_takes_raw_audio():
         elif hasattr(m, "extend"):                    # bandwidth extenders: config.sr out
             out = m.extend(y, sr=22050)
             assert out.dtype == np.float32 and abs(len(out) - len(y) * m.config.sr / 22050) <= m.config.factor, name
+        elif hasattr(m, "resynthesize"):              # vocoders: raw audio -> its mel -> audio at the mel rate
+            out = m.resynthesize(y, sr=22050)
+            assert out.dtype == np.float32 and abs(len(out) - len(y) * m.config.mel["sr"] / 22050) <= 1, name
+        elif hasattr(m, "synthesize"):                # text to speech: text in, audio out
+            out = m.synthesize("one two")
+            assert out.ndim == 1 and out.dtype == np.float32 and len(out) > 0, name
         else:
             assert isinstance(m.transcribe(y, sr=22050), str), name
 
