@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fraction", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", default="a,b,c,transfer")
+    ap.add_argument("--a-epochs", type=int, default=None,
+                    help="train (a) for exactly this many epochs (no time budget), e.g. as many as (b) managed")
     args = ap.parse_args(argv)
 
     import torch
@@ -103,8 +105,12 @@ def main(argv=None) -> int:
         args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
 
     if "a" in only:
-        m, info = run("(a) no language info", train, budget=600, epochs=150)
-        out["results"]["a_no_language"] = {**info, "test": score(m, test)}
+        if args.a_epochs:
+            m, info = run("(a) no language info", train, budget=1e6, epochs=args.a_epochs / S)
+            out["results"]["a_no_language_equal_epochs"] = {**info, "test": score(m, test)}
+        else:
+            m, info = run("(a) no language info", train, budget=600, epochs=150)
+            out["results"]["a_no_language"] = {**info, "test": score(m, test)}
         save()
     if "b" in only:
         m, info = run("(b) language embedding", train, condition="embedding", budget=600, epochs=150)

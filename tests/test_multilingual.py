@@ -319,11 +319,12 @@ def test_langid_checkpoint_on_the_test_voices():
     r = ml.evaluate_language_id(model, data.multilingual_digits(split="test"), progress=False)
     # deterministic: the same clips, the same weights -> the recorded figures exactly
     assert r["accuracy"] == pytest.approx(rec["accuracy"], abs=1e-9)
-    assert r["per_voice"] == pytest.approx(rec["per_voice"], abs=1e-9)
+    assert r["per_voice"] == pytest.approx(rec["per_voice_accuracy"], abs=1e-9)
     # floors at the measured level (see data/models/langid_cnn.record.json), not at the 95 % target
     assert r["accuracy"] >= LID_FLOOR and min(r["per_voice"].values()) >= LID_WORST_VOICE_FLOOR
 
 
-#: the shipped checkpoint's measured test accuracy, overall and worst voice, minus one clip's worth
-LID_FLOOR = 0.0
-LID_WORST_VOICE_FLOOR = 0.0
+#: the shipped checkpoint's measured test accuracy (record: 0.808 overall, worst voice espeak_nl_m8 0.4),
+#: minus one clip's worth (1/120 overall, 1/10 per voice); the chapter's target (0.95) is not met
+LID_FLOOR = 0.80
+LID_WORST_VOICE_FLOOR = 0.30
