@@ -235,6 +235,7 @@ def test_greedy_follows_the_teacher_forced_argmax():
         assert h.log_prob == pytest.approx(float(sum(lp[u, t] for u, t in enumerate(nxt))), abs=1e-4)
 
 
+@torch.no_grad()
 def _brute_force(model, feats, flen, *, max_len, alpha, ctc_weight):
     """The best-scoring string of at most max_len symbols, by enumerating all of them."""
     memory, mlen = model.encode(feats, flen)
@@ -414,12 +415,13 @@ class TestCheckpoint:
     CTC_HEAD_WORST_VOICE_MAX = 0.695 # measured 0.674 (espeak_en-gb-x-gbclan_alicia)
 
     @pytest.fixture(scope="class")
-    def model(self):
+    @classmethod
+    def model(cls):
         from course_lib import pretrained
 
-        if self.NAME not in pretrained.available():
-            pytest.skip(f"{self.NAME} is not shipped")
-        return pretrained.load(self.NAME, device="cpu")
+        if cls.NAME not in pretrained.available():
+            pytest.skip(f"{cls.NAME} is not shipped")
+        return pretrained.load(cls.NAME, device="cpu")
 
     @staticmethod
     def _cer_per_voice(model, **kw):
