@@ -24,6 +24,11 @@ MONOTONIC_MIN = 0.98         # measured 1.000 free running, 0.998 teacher forced
 ABS_DURATION_ERROR_MAX = 0.09  # measured 0.066
 CER_SYNTH_MAX = 0.70         # measured 0.664 (real recordings: 0.575, Griffin-Lim of the real mels: 0.575)
 CER_GAP_MAX = 0.12           # measured 0.089 = synthesis - real
+# PocketSphinx (open vocabulary, its own en-US model trained on real speech), a judge that owes nothing
+# to our corpus: it reads the originals far better than ctc_bigru does, and so shows the gap ctc_bigru hides.
+SPHINX_CER_REAL_MAX = 0.16   # measured 0.130 (benchmarks/tts_judges.json)
+SPHINX_CER_SYNTH_MAX = 0.66  # measured 0.614
+SPHINX_GAP_MIN = 0.30        # measured 0.484 = synthesis - original: NOT "about as well as the real speech"
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +78,26 @@ def test_synthesize_returns_audio(model):
     assert y.dtype == np.float32 and y.ndim == 1 and np.isfinite(y).all()
     assert log_m.shape[0] == 80 and A.shape[1] == len("the cat has a key") + 1
     assert 0.5 < len(y) / model.config.sample_rate < 3.0
+
+
+@pytest.mark.slow
+def test_intelligibility_by_pocketsphinx_matches_the_published_table(model):
+    """The second judge of issue 26 (item 5), on all 20 held-out sentences; notebook 12 prints
+    ``benchmarks/tts_judges.json``, so the run here must agree with it (transcripts of the originals
+    exactly: PocketSphinx is deterministic; CERs within 0.05: the synthesis depends on float order)."""
+    import json
+
+    pytest.importorskip("pocketsphinx")
+    from pathlib import Path
+
+    from course_lib.asr.sphinx_lm import SphinxTranscriber
+
+    table = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "tts_judges.json").read_text())["judges"]["pocketsphinx"]
+    res = tc.evaluate_synthesis(model, _held_out(), recognizer=SphinxTranscriber(), progress=False)
+    o = res["overall"]
+    assert [r["asr_real"] for r in res["per_clip"]] == [r["asr_real"] for r in table["per_clip"]]
+    for k in ("cer_real", "cer_gl_real", "cer_synth"):
+        assert abs(o[k] - table["overall"][k]) < 0.05, k
+    assert o["cer_real"] <= SPHINX_CER_REAL_MAX
+    assert o["cer_synth"] <= SPHINX_CER_SYNTH_MAX
+    assert o["cer_synth"] - o["cer_real"] >= SPHINX_GAP_MIN

@@ -1,0 +1,80 @@
+#!/usr/bin/env python
+"""Two independent judges of the shipped Tacotron 2 on its 20 held-out sentences; writes a small JSON.
+
+    python benchmarks/tts_judges.py                     # ~2 min on one thread
+    python benchmarks/tts_judges.py --out /tmp/x.json --n 4
+
+The held-out sentences are chapter 12's: the slt test split (15) and the first 5 of its valid
+split, never trained on (``data/models/tacotron2.record.json`` lists them). Each judge transcribes
+three versions of each sentence: the corpus's original (flite's slt voice, the data Tacotron 2 was
+trained on; called ``real`` as in ``evaluate_synthesis``), Griffin-Lim from that original's mel (what
+the vocoder alone loses), and the Tacotron 2 synthesis
+(free running, Griffin-Lim, 60 iterations, seed 0 — as ``tacotron2.evaluate_synthesis``):
+
+- ``ctc_bigru``: chapter 05's recogniser, trained on the course's synthetic voices;
+- ``pocketsphinx``: CMU PocketSphinx with its own en-US acoustic model (trained on real recorded
+  speech), trigram language model and dictionary, **open vocabulary** (no grammar, no knowledge of
+  the corpus's sentences): :class:`course_lib.asr.sphinx_lm.SphinxTranscriber`.
+
+CER and WER at corpus level (``course_lib.metrics``, = jiwer), overall and per sentence, with the
+transcripts. Results: ``benchmarks/tts_judges.json`` (read by notebook 12 and its tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from course_lib import data, metrics, pretrained
+from course_lib.asr.sphinx_lm import SphinxTranscriber
+from course_lib.tts import tacotron2 as tc
+
+KEYS = ("real", "gl_real", "synth")
+
+
+def held_out():
+    """Chapter 12's 20 held-out sentences (test split + valid[:5])."""
+    return data.tts_sentences(split="test", check=False) + data.tts_sentences(split="valid", check=False)[:5]
+
+
+def judge(model, clips, recognizer) -> dict:
+    """``evaluate_synthesis`` with one recogniser, plus WER; per sentence and overall."""
+    res = tc.evaluate_synthesis(model, clips, recognizer=recognizer, progress=False)
+    refs = [r["text"] for r in res["per_clip"]]
+    overall = {}
+    for k in KEYS:
+        hyps = [r[f"asr_{k}"] for r in res["per_clip"]]
+        overall[f"cer_{k}"] = metrics.cer(refs, hyps)
+        overall[f"wer_{k}"] = metrics.wer(refs, hyps)
+    per = [{"file": r["file"], "text": r["text"],
+            **{f"asr_{k}": r[f"asr_{k}"] for k in KEYS}, **{f"cer_{k}": r[f"cer_{k}"] for k in KEYS}}
+           for r in res["per_clip"]]
+    return {"overall": overall, "per_clip": per}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(Path(__file__).with_name("tts_judges.json")))
+    ap.add_argument("--n", type=int, default=20, help="how many of the 20 held-out sentences")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    model = pretrained.load("tacotron2", device="cpu")
+    clips = held_out()[: args.n]
+    judges = {"ctc_bigru": pretrained.load("ctc_bigru", device="cpu"), "pocketsphinx": SphinxTranscriber()}
+    out = {"sentences": [c.path.name for c in clips], "judges": {}}
+    for name, rec in judges.items():
+        t0 = time.perf_counter()
+        out["judges"][name] = judge(model, clips, rec)
+        o = out["judges"][name]["overall"]
+        print(f"{name:13s} " + "  ".join(f"{k}: CER {o[f'cer_{k}']:.3f} WER {o[f'wer_{k}']:.3f}" for k in KEYS)
+              + f"  ({time.perf_counter() - t0:.0f} s)")
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
