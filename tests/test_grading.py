@@ -180,6 +180,12 @@ def test_csv_header(graded):
 
 @pytest.mark.parametrize("student", sorted(EVERYONE))
 def test_each_student_gets_the_right_status_and_credit(graded, student):
+    from course_lib.grading.sandbox import choose_isolation
+
+    if student == "disk_filler" and choose_isolation() != "bubblewrap":
+        # README, "Isolation": Landlock "gives no disk quota and no private /tmp"; only bubblewrap's
+        # 256 MiB tmpfs folders stop this attack. CI installs bubblewrap (.ci/run), so it is tested there.
+        pytest.skip("no disk quota without bubblewrap (documented); install bubblewrap to test it")
     row = graded["rows"][student]
     status, full = EVERYONE[student]
     feedback = graded["feedback"] / f"{student}.md"
@@ -836,9 +842,15 @@ TORCH_HOSTILE = TORCH_SOLUTION.replace('''    ### BEGIN SOLUTION
 
 
 @pytest.mark.slow
-def test_a_torch_exercise_is_graded_with_the_default_limits(tmp_path):
+@pytest.mark.parametrize("isolation", ["auto", "landlock"])
+def test_a_torch_exercise_is_graded_with_the_default_limits(tmp_path, isolation):
     """Issue #8: the CUDA build of torch imports under the default memory limit and timeout (it maps
-    ~3.5 GiB, so the limit is RLIMIT_DATA), while a 6 GB tensor is still refused."""
+    ~3.5 GiB, so the limit is RLIMIT_DATA), while a 6 GB tensor is still refused. Also under Landlock
+    alone (no bubblewrap): torch dlopens system libraries (libdl.so.2 ...) that the rule must allow."""
+    from course_lib.grading.sandbox import landlock_works
+
+    if isolation == "landlock" and not landlock_works():
+        pytest.skip("this kernel has no Landlock")
     root = tmp_path / "course"
     (root / "tests" / "exercises").mkdir(parents=True)
     (root / "solutions").mkdir()
@@ -854,7 +866,7 @@ def test_a_torch_exercise_is_graded_with_the_default_limits(tmp_path):
     out = tmp_path / "g.csv"
     from course_lib.grading.grade import grade_class
 
-    grade_class(subs, out, root=root, jobs=2, progress=False, log=None)  # default timeout and memory
+    grade_class(subs, out, root=root, jobs=2, progress=False, log=None, isolation=isolation)  # default limits
     rows = {r["student"]: (r["ex06_points"], r["ex06_status"]) for r in csv.DictReader(open(out))}
     hostile = (tmp_path / "feedback" / "hostile.md").read_text()
     assert rows == {"honest": ("1", "ok"), "stub": ("0", "not_attempted"), "hostile": ("0", "fail")}, hostile

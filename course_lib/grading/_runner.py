@@ -131,6 +131,12 @@ def _landlock(read_paths, write_paths, rw_files):
 _SYSTEM_READ = ("/dev/null", "/dev/urandom", "/dev/random", "/etc/localtime", "/usr/share/zoneinfo",
                 "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu")
 
+# What bubblewrap mounts read-only besides the Python installation (sandbox._bwrap_args): the
+# system's shared libraries and the loader's cache. Landlock must allow the same for native code
+# (torch dlopens libdl.so.2, libgomp, ... from /usr/lib), or a torch exercise crashes on import.
+# Only the kernel rule gets them; the audit hook keeps its narrower list for Python-level opens.
+_SYSTEM_LIBS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc/ld.so.cache", "/etc/alternatives")
+
 
 def _make_hook(tree, allow_read):
     """Audit hook: no writes outside ``tree``, no processes, and reads only from an allow-list.
@@ -279,7 +285,8 @@ def main():
         # Kernel-enforced: read the installation and the tree, write only home/ and tmp/ of the tree.
         writable = [os.path.join(tree, "home"), os.path.join(tree, "tmp")]
         try:
-            _landlock([p for p in cfg["allow_read"]] + list(_SYSTEM_READ), writable, ["/dev/null"])
+            _landlock([p for p in cfg["allow_read"]] + list(_SYSTEM_READ) + list(_SYSTEM_LIBS), writable,
+                      ["/dev/null"])
         except OSError as exc:
             raise SystemExit(f"runner: Landlock confinement failed ({exc})")
 
