@@ -328,6 +328,27 @@ def test_train_transformer_runs_on_a_few_clips():
     assert np.isfinite(history.epochs[-1]["valid_loss"])
 
 
+def test_train_transformer_warm_start_continues_from_the_given_weights():
+    """init_from (the recipe's TRANSFORMER_INIT=shipped): the run starts from those weights (with a
+    vanishing learning rate it ends on them), and weights of another shape are refused by name."""
+    from course_lib import data
+    from course_lib.errors import ParameterError
+
+    clips = data.spoken_words(split="train", check=False)[:4]
+    kw = dict(clips=clips, valid_clips=clips[:2], epochs=1, time_budget=None, batch_size=4, progress=False,
+              augment=False, warmup_steps=1, lr=1e-12)
+    torch.manual_seed(123)
+    start = tr.TransformerRecognizer(tr.TransformerConfig(**TINY))
+    warm, _ = tt.train_transformer(tr.TransformerConfig(**TINY), init_from=start, **kw)
+    cold, _ = tt.train_transformer(tr.TransformerConfig(**TINY), **kw)
+    for (name, a), b, c in zip(start.state_dict().items(), warm.state_dict().values(), cold.state_dict().values()):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-6, msg=name)
+    assert any(not torch.allclose(a, c) for a, c in zip(start.state_dict().values(), cold.state_dict().values()))
+    other = tr.TransformerRecognizer(tr.TransformerConfig(**{**TINY, "d_ff": TINY.get("d_ff", 32) * 2}))
+    with pytest.raises(ParameterError, match="init_from"):
+        tt.train_transformer(tr.TransformerConfig(**TINY), init_from=other, **kw)
+
+
 # --------------------------------------------------------------------------- against torch.nn's layers
 
 def _copy_mha(ours: tr.MultiHeadAttention, theirs: torch.nn.MultiheadAttention):

@@ -216,7 +216,10 @@ def asr_transformer(*, seed: int) -> tuple:
     Training data, augmentation, validation and the test set are chapter 05's (ctc_bigru), so the two
     checkpoints compare directly. Test (voices never heard): CER/WER per voice, greedy / beam 8 / beam 8
     rescored with CTC, connected digits, babble and fan noise at 10 dB. Budget: $TRANSFORMER_TIME_BUDGET
-    seconds of training (1800) on one thread.
+    seconds of training (1800) on one thread. $TRANSFORMER_INIT=shipped continues from the committed
+    data/models/asr_transformer weights (a warm start with a fresh optimiser, peak learning rate
+    $TRANSFORMER_LR, default 1e-3, warm-up $TRANSFORMER_WARMUP steps, default 400); the record keeps the
+    earlier run's history under "warm_start_from".
     """
     import torch
 
@@ -228,15 +231,28 @@ def asr_transformer(*, seed: int) -> tuple:
     cfg = TransformerConfig(d_model=128, n_heads=4, d_ff=256, n_encoder_layers=4, n_decoder_layers=2,
                             dropout=0.1, ctc_weight=0.3, label_smoothing=0.1)
     ckpt = os.environ.get("TRANSFORMER_CHECKPOINT_DIR")
+    lr, warmup = float(os.environ.get("TRANSFORMER_LR", "1e-3")), int(os.environ.get("TRANSFORMER_WARMUP", "400"))
+    init, warm_start = None, None
+    if os.environ.get("TRANSFORMER_INIT") == "shipped":
+        from course_lib import pretrained
+
+        init = pretrained.load("asr_transformer", device="cpu")
+        prev = init.record
+        warm_start = {"git_commit": prev.get("git_commit"), "command": prev.get("command"),
+                      "train_seconds": prev["metrics"].get("train_seconds"),
+                      "epochs_run": prev["metrics"].get("epochs_run"), "history": prev["metrics"].get("history"),
+                      "warm_start_from": prev["metrics"].get("warm_start_from"),
+                      "lr": lr, "warmup_steps": warmup}
     model, history = transformer_training.train_transformer(
-        cfg, time_budget=budget, batch_size=16, lr=1e-3, warmup_steps=400, seed=seed, checkpoint_dir=ckpt,
-        resume=ckpt is not None, desc="asr_transformer")
+        cfg, time_budget=budget, batch_size=16, lr=lr, warmup_steps=warmup, seed=seed, checkpoint_dir=ckpt,
+        resume=ckpt is not None, desc="asr_transformer", init_from=init)
     test = transformer_training.report(model)
     best = history.epochs[history.best_epoch]
     metrics = {"test": test, "valid_hybrid_loss": best["valid_loss"], "train_hybrid_loss": best["train_loss"],
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
                "train_seconds": history.wall_time, "time_budget_s": budget, "n_parameters": test["n_parameters"],
-               "history": [{k: v for k, v in e.items() if isinstance(v, (int, float))} for e in history.epochs]}
+               "history": [{k: v for k, v in e.items() if isinstance(v, (int, float))} for e in history.epochs],
+               "warm_start_from": warm_start}
     return model, metrics
 
 
@@ -584,7 +600,12 @@ def main(argv=None) -> int:
 
     from course_lib import config, pretrained, train
 
-    command = "python tools/train_models.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    # the recipe's settings that come from the environment belong to the command that made the model
+    prefix = {"asr_transformer": "TRANSFORMER_"}.get(args.name, args.name.split("_")[0].upper() + "_")
+    env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                   if k.startswith(prefix) and not k.endswith("_CHECKPOINT_DIR"))
+    command = (env + " " if env else "") + "python tools/train_models.py " + " ".join(
+        argv if argv is not None else sys.argv[1:])
     config.seed_everything(args.seed)
     t0 = time.perf_counter()
     model, metrics = RECIPES[args.name](seed=args.seed)

@@ -78,12 +78,14 @@ def hybrid_step(model, batch, *, generator: torch.Generator | None = None, spec_
 def train_transformer(config=None, *, time_budget: float | None = 600.0, epochs: int = 1000, clips=None,
                       valid_clips=None, batch_size: int = 16, lr: float = 1e-3, warmup_steps: int = 400,
                       seed: int = 0, augment: bool = True, checkpoint_dir=None, resume: bool = False,
-                      progress: bool = True, desc: str = "Transformer"):
+                      progress: bool = True, desc: str = "Transformer", init_from=None):
     """Train a :class:`~course_lib.asr.transformer.TransformerRecognizer`; return ``(model, history)``.
 
     As chapter 05's :func:`~course_lib.asr.training.train_recognizer` (same clips, augmentation,
     buckets, validation on the valid voices' sentences and digit strings, best epoch kept), with
     the hybrid loss and :class:`WarmupAdamW`. ``config.ctc_weight = 0`` trains attention alone.
+    ``init_from`` (a trained recogniser with the same config) continues from its weights with a
+    fresh optimiser: a warm start, not an exact resume (that is ``checkpoint_dir`` + ``resume``).
     """
     from .. import train
     from ..batching import BucketBatchSampler, collate_padded
@@ -93,6 +95,10 @@ def train_transformer(config=None, *, time_budget: float | None = 600.0, epochs:
     cfg = config if config is not None else TransformerConfig()
     torch.manual_seed(seed)
     model = TransformerRecognizer(cfg)
+    if init_from is not None:
+        if init_from.config != cfg:
+            raise ParameterError(f"init_from has config {init_from.config}, not {cfg}: the weights do not fit")
+        model.load_state_dict(init_from.state_dict())
     clips = training_clips("train") if clips is None else list(clips)
     if valid_clips is None:
         valid_clips = training_clips("valid", kinds=("sentences", "digits"))
