@@ -1,4 +1,4 @@
-"""Optional public datasets a learner may graduate to, and real recordings kept out of the repository.
+"""Optional public datasets a learner may graduate to, and the real recordings of the digits.
 
 Notebook: 00_welcome.ipynb
 
@@ -208,19 +208,26 @@ REAL_DIGITS_SPLITS = {"george": "train", "jackson": "train", "yweweler": "train"
 REAL_DIGITS_ENV = "COURSE_REAL_DIGITS"
 
 
+#: the FSDD subset the course ships (takes 0-9 of every speaker; ``tools/real_corpus.py``)
+SHIPPED_REAL_DIGITS = Path(__file__).resolve().parents[1] / "data" / "real" / "digits"
+
+
 def _real_digits_folder(root) -> Path:
-    """``root``, else ``$COURSE_REAL_DIGITS``, else the FSDD download in the cache."""
+    """``root``, else ``$COURSE_REAL_DIGITS``, else the shipped subset, else the FSDD download in the cache."""
     if root is None:
         env = os.environ.get(REAL_DIGITS_ENV)
         if env:
             root = Path(env).expanduser()
+        elif SHIPPED_REAL_DIGITS.is_dir():
+            root = SHIPPED_REAL_DIGITS
         else:
             spec = PUBLIC_DATASETS["fsdd"]
             root = cache_dir() / "fsdd" / spec.folder
             if not root.is_dir():
                 raise CourseLibError(
                     "real_digits() needs the Free Spoken Digit Dataset, which the course does not ship "
-                    "(real recordings stay out of the repository). Get it with "
+                    "(the course ships takes 0-9 in data/real/digits, which is missing here: restore it with "
+                    "git checkout -- data/real). Get the whole dataset with "
                     "course_lib.datasets.fetch('fsdd', download=True) "
                     f"({spec.size}, {spec.licence}), or point ${REAL_DIGITS_ENV} (or root=) at a folder "
                     "of its recordings (DIGIT_SPEAKER_TAKE.wav)")
@@ -236,8 +243,10 @@ def real_digits(*, split: str | None = None, speaker=None, takes: int | None = N
     The course's test of generalisation to *real* speech: train on the shipped
     synthetic voices (and, if you like, the three real training speakers), then score
     the two real test speakers. The audio is read from, in order: ``root``, the folder
-    in ``$COURSE_REAL_DIGITS``, or the FSDD download in the cache
-    (``fetch("fsdd", download=True)``); nothing is downloaded here.
+    in ``$COURSE_REAL_DIGITS``, the subset the course ships (``data/real/digits``: takes
+    0-9 of every digit and speaker, 600 clips, CC BY-SA 4.0, see ``data/real/LICENSE.md``),
+    or the FSDD download in the cache (``fetch("fsdd", download=True)``: all 50 takes);
+    nothing is downloaded here. The shipped models were never trained on these speakers.
 
     Parameters
     ----------
@@ -248,7 +257,7 @@ def real_digits(*, split: str | None = None, speaker=None, takes: int | None = N
     takes : int, optional
         Keep takes 0 .. takes-1 of each digit and speaker (FSDD has 50).
     root : path, optional
-        A folder of ``DIGIT_SPEAKER_TAKE.wav`` files (or one holding ``recordings/``).
+        A folder of ``DIGIT_SPEAKER_TAKE.wav`` (or ``.flac``) files (or one holding ``recordings/``).
 
     Returns
     -------
@@ -264,7 +273,7 @@ def real_digits(*, split: str | None = None, speaker=None, takes: int | None = N
     wanted = None if speaker is None else ({speaker} if isinstance(speaker, str) else set(speaker))
     rec = _real_digits_folder(root)
     found = []
-    for p in rec.glob("*.wav"):
+    for p in [*rec.glob("*.wav"), *rec.glob("*.flac")]:
         parts = p.stem.split("_")
         if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit() or int(parts[0]) > 9:
             continue                                   # not a recording

@@ -172,6 +172,7 @@ def test_real_digits_reads_the_environment_variable(fake_fsdd, monkeypatch):
 def test_real_digits_absent_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_REAL_DIGITS", raising=False)
     monkeypatch.setenv("COURSE_DATA_CACHE", str(tmp_path))
+    monkeypatch.setattr(datasets, "SHIPPED_REAL_DIGITS", tmp_path / "not-shipped")   # a checkout without data/real
     with pytest.raises(CourseLibError, match=r"fetch\('fsdd', download=True\).*COURSE_REAL_DIGITS"):
         datasets.real_digits()
     with pytest.raises(AudioFileError, match="does not exist"):
@@ -179,6 +180,25 @@ def test_real_digits_absent_says_how_to_get_it(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AudioFileError, match="no FSDD recordings"):
         datasets.real_digits(root=tmp_path / "empty")
+
+
+def test_the_shipped_real_digits(monkeypatch):
+    """data/real/digits (tools/real_corpus.py): takes 0-9 of FSDD's six speakers, read by default, in the
+    manifest (so data.verify() covers them), speaker-disjoint 3 / 1 / 2, the audio FSDD's own 8 kHz."""
+    monkeypatch.delenv("COURSE_REAL_DIGITS", raising=False)
+    clips = datasets.real_digits()
+    assert len(clips) == 600 and all(c.sr == 8000 and c.engine == "human" for c in clips)
+    assert all(c.path.parent == datasets.SHIPPED_REAL_DIGITS for c in clips)
+    by_split = {s: {c.speaker for c in clips if c.split == s} for s in ("train", "valid", "test")}
+    assert by_split == {"train": {"george", "jackson", "yweweler"}, "valid": {"nicolas"}, "test": {"lucas", "theo"}}
+    assert {(c.speaker, c.label) for c in clips} == {(s, d) for s in datasets.REAL_DIGITS_SPLITS for d in data.DIGITS}
+    rows = {r["path"]: r for r in data.manifest() if r["kind"] == "real_digit"}
+    assert len(rows) == 600
+    for c in clips[::37]:
+        r = rows[f"real/digits/{c.path.name}"]
+        assert (r["speaker"], r["split"], r["label"], int(r["sample_rate"])) == (c.speaker, c.split, c.label, c.sr)
+        assert float(r["duration"]) == pytest.approx(len(c.audio) / c.sr, abs=1e-4)
+    assert "Attribution-ShareAlike 4.0" in (datasets.SHIPPED_REAL_DIGITS.parent / "LICENSE.md").read_text()
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -114,8 +114,7 @@ The `engine` column names who spoke: **espeak-ng** (formant synthesis, 52 varian
 statistical-parametric voice of slt). `course_lib.data.leave_one_engine_out(E)` trains on
 every training voice of the other engines and tests on all of E's voices: how far a
 model transfers to a kind of voice it never heard, the course's proxy for real speech
-(real human recordings are not shipped: `course_lib.datasets.real_digits` reads the Free
-Spoken Digit Dataset from a local copy).
+(real human recordings of the digits are in `real/`, below: `data.real_digits()`).
 
 **Pseudo-speakers** (the 18 ids ending in `_wNNN`) are training voices made from a
 training voice: re-synthesised with their own pitch and rate, then every frequency scaled
@@ -129,6 +128,19 @@ splits keep every progression, groove and clip in one split only, and every chor
 groove style and genre appears in every split.
 
 {{SPEAKERS}}
+
+## Real recordings (`real/`)
+
+`real/digits/<digit>_<speaker>_<take>.flac`: 600 real human recordings, takes 0-9 of every
+digit by the six adult speakers of the **Free Spoken Digit Dataset** (Jackson et al.,
+https://github.com/Jakobovski/free-spoken-digit-dataset, **CC BY-SA 4.0**; attribution in
+`real/LICENSE.md`), unchanged: 8 kHz, 16-bit, each speaker's own microphone and room. Manifest
+kind `real_digit`, `engine=human`, speaker-disjoint splits fixed before any model was scored:
+train george, jackson, yweweler; valid nicolas; test lucas, theo
+(`course_lib.datasets.REAL_DIGITS_SPLITS`). No shipped model was trained on them; the
+"+ 3 real training speakers" figures below are measurements only. Rebuilt from a local copy
+of FSDD by `python tools/real_corpus.py <FSDD>` (kept by `make_corpus.py`); `$COURSE_REAL_DIGITS`
+points `data.real_digits()` at a full copy (50 takes) instead.
 
 ## Baselines (measured)
 
@@ -148,8 +160,8 @@ GMM-HMM per digit (MFCC + deltas, CMVN, energy endpointer, 50-4000 Hz), per held
 | espeak_en-gb-x-rp_m7 (valid) | 100.0 | 100.0 | 100.0 |
 | espeak_en-us_linda (valid) | 100.0 | 100.0 | 100.0 |
 | flite_kal (valid) | 93.3 | 100.0 | 100.0 |
-| real: lucas (FSDD test speaker, not shipped) | 61.0 | 80.0 | 96.0 |
-| real: theo (FSDD test speaker, not shipped) | 63.0 | 70.0 | 85.0 |
+| real: lucas (FSDD test speaker) | 61.0 | 80.0 | 96.0 |
+| real: theo (FSDD test speaker) | 63.0 | 70.0 | 85.0 |
 
 Leave-one-engine-out (train without engine E, test on all of E's voices), with one
 augmented copy of every training clip (`course_lib.augment`); the last two columns train

@@ -663,7 +663,8 @@ V1_IDS = {spk.id for spk in ct.SPEAKERS}
 V2_IDS = {spk.id for spk in ct.SPEAKERS_V2}
 #: the parts of the corpus that can be regenerated on their own (``--part``)
 PARTS = ("v1", "voices", "digit_strings", "languages", "prosody", "genres")
-_PART_KINDS = {"digit_string": "digit_strings", "ml_digit": "languages", "styled": "prosody", "genre": "genres"}
+_PART_KINDS = {"digit_string": "digit_strings", "ml_digit": "languages", "styled": "prosody", "genre": "genres",
+               "real_digit": "real"}   # real: tools/real_corpus.py, never rebuilt here (not in PARTS)
 _PART_DIRS = {"digit_strings": "digits", "languages": "languages", "prosody": "prosody", "genres": "music/genres"}
 
 
