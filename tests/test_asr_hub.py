@@ -76,3 +76,86 @@ def test_torchaudio_bundle_architecture_without_download():
     assert 94_000_000 < n < 95_000_000
     with pytest.raises(ParameterError, match="bundle"):
         hub.torchaudio_bundle_model("NOT_A_BUNDLE")
+
+
+# --------------------------------------------------------------------------- Whisper (chapter 06)
+
+@pytest.fixture(scope="module")
+def tiny_whisper(tmp_path_factory):
+    folder = hub.save_tiny_whisper(tmp_path_factory.mktemp("whisper"), seed=0)
+    return folder, hub.WhisperRecognizer.from_pretrained(str(folder), local_files_only=True)
+
+
+def test_whisper_hub_files_and_architecture(tiny_whisper):
+    """The files openai/whisper-tiny.en has on the Hub, and an encoder-decoder with cross-attention."""
+    from transformers import WhisperForConditionalGeneration
+
+    folder, asr = tiny_whisper
+    names = {p.name for p in folder.iterdir()}
+    assert {"config.json", "generation_config.json", "model.safetensors", "tokenizer_config.json"} <= names
+    assert names & {"processor_config.json", "preprocessor_config.json"}
+    assert isinstance(asr.model, WhisperForConditionalGeneration)
+    cfg = asr.model.config
+    assert (cfg.encoder_layers, cfg.decoder_layers, cfg.d_model, cfg.num_mel_bins) == (2, 2, 32, 80)
+    assert hasattr(asr.model.model.decoder.layers[0], "encoder_attn")       # the decoder attends to the encoder
+    assert asr.processor.tokenizer.convert_ids_to_tokens(cfg.decoder_start_token_id) == "<|startoftranscript|>"
+
+
+def test_whisper_features_are_the_whisper_log_mel(tiny_whisper):
+    """Re-derived with librosa: |STFT|^2 (n_fft 400, hop 160, Hann, centred, last frame dropped) of the
+    input resampled to 16 kHz and zero-padded to 30 s, Slaney mel (80), log10 floored at 1e-10, clamped
+    to 8 decades below the maximum, (x + 4) / 4. Tolerance 1e-4: float32 FFTs, and the resampler is ours."""
+    import librosa
+
+    from course_lib import audio
+
+    _, asr = tiny_whisper
+    y8 = np.random.default_rng(1).normal(scale=0.1, size=8000).astype(np.float32)    # 1 s at 8 kHz
+    feats = asr.features(y8, sr=8000)[0].numpy()
+    assert feats.shape == (80, 3000)                                              # 30 s of 10 ms frames
+    y = np.zeros(480_000, np.float32)
+    y16 = audio.resample(y8, orig_sr=8000, target_sr=16000)
+    y[: len(y16)] = y16
+    power = np.abs(librosa.stft(y, n_fft=400, hop_length=160, window="hann", center=True, pad_mode="reflect")) ** 2
+    mel = librosa.filters.mel(sr=16000, n_fft=400, n_mels=80, htk=False, norm="slaney") @ power[:, :-1]
+    log = np.log10(np.maximum(mel, 1e-10))
+    ref = (np.maximum(log, log.max() - 8.0) + 4.0) / 4.0
+    np.testing.assert_allclose(feats, ref, atol=1e-4, rtol=0)
+
+
+def test_whisper_transcribe_is_greedy_decoding(tiny_whisper):
+    """generate() re-derived: feed <|startoftranscript|> <|notimestamps|>, append the argmax until
+    <|endoftext|> or the cap; transcribe is that, decoded without special tokens. Deterministic per seed."""
+    from course_lib import data
+
+    folder, asr = tiny_whisper
+    clip = data.sentences(split="test", check=False)[0]
+    feats = asr.features(clip.audio, sr=clip.sr)
+    tok = asr.processor.tokenizer
+    ids = [tok.convert_tokens_to_ids("<|startoftranscript|>"), tok.convert_tokens_to_ids("<|notimestamps|>")]
+    eot = tok.convert_tokens_to_ids("<|endoftext|>")
+    with torch.no_grad():
+        enc = asr.model.model.encoder(feats).last_hidden_state
+        while len(ids) < 2 + 20:
+            logits = asr.model(encoder_outputs=(enc,), decoder_input_ids=torch.tensor([ids])).logits[0, -1]
+            ids.append(int(logits.argmax()))
+            if ids[-1] == eot:
+                break
+    ours = " ".join(tok.decode(ids, skip_special_tokens=True).lower().split())
+    assert asr.transcribe(clip.audio, sr=clip.sr, max_new_tokens=20) == ours
+    again = hub.WhisperRecognizer.from_pretrained(str(folder), local_files_only=True)
+    assert again.transcribe(clip.audio, sr=clip.sr, max_new_tokens=20) == ours
+
+
+def test_whisper_bad_input_and_offline_id(tiny_whisper):
+    _, asr = tiny_whisper
+    with pytest.raises(ParameterError, match="30 s"):
+        asr.transcribe(np.zeros(31 * 16000, np.float32), sr=16000)
+    with pytest.raises(ParameterError):
+        asr.transcribe(np.array([0.0, np.nan, 0.1], np.float32), sr=16000)
+    with pytest.raises(ParameterError):
+        asr.transcribe(np.zeros((2, 16000), np.float32), sr=16000)
+    with pytest.raises(ParameterError):
+        asr.transcribe(np.zeros(0, np.float32), sr=16000)
+    with pytest.raises(ParameterError, match="network"):
+        hub.WhisperRecognizer.from_pretrained("course-offline/does-not-exist", local_files_only=True)
