@@ -224,3 +224,25 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
         assert kws.predict(w[i], sr=16000) == r["predictions"][i]
     y8 = resample(w[0], orig_sr=16000, target_sr=8000)
     assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
+
+
+# measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded): 0.28 overall,
+# lucas 0.31, theo 0.25 — the sim-to-real gap of issue #25 (target 0.90), not a result to be proud of.
+KWS_REAL_FLOOR = 0.22
+KWS_REAL_SPEAKER_FLOOR = 0.18
+
+
+def test_shipped_kws_checkpoint_on_real_human_speakers():
+    """``kws_cnn`` on the two real test speakers the course ships (never trained on), per speaker."""
+    from course_lib import data, pretrained
+
+    kws = pretrained.load("kws_cnn", device="cpu")
+    clips = data.real_digits(split="test")
+    assert {c.speaker for c in clips} == {"lucas", "theo"} and len(clips) == 200
+    hits = {}
+    for c in clips:
+        hits.setdefault(c.speaker, []).append(kws.predict(c.audio, sr=c.sr) == c.label)
+    per = {s: float(np.mean(h)) for s, h in hits.items()}
+    overall = float(np.mean([x for h in hits.values() for x in h]))
+    assert overall >= KWS_REAL_FLOOR and min(per.values()) >= KWS_REAL_SPEAKER_FLOOR, (overall, per)
+    assert overall > 1 / len(classify.KWS_LABELS) + 0.1     # far above chance (22 labels), however far from 0.90
