@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """The shipped sentence recognisers on real human speech: FSDD's two test speakers saying the digits.
 
-    python benchmarks/real_digits_asr.py --real /path/to/free-spoken-digit-dataset   # or $COURSE_REAL_DIGITS
-    python benchmarks/real_digits_asr.py --real ... --takes 50 --models ctc_bigru
+    python benchmarks/real_digits_asr.py                       # the shipped data/real (takes 0-9): 200 clips
+    python benchmarks/real_digits_asr.py --real /path/to/FSDD --takes 50 --models ctc_bigru
 
-Real recordings are never shipped (``course_lib.datasets.real_digits`` says where to get them). The
-speakers lucas and theo (8 kHz, a real microphone, a real room) are the split no model was trained or
+The course ships takes 0-9 of FSDD in ``data/real`` (``--real`` or ``$COURSE_REAL_DIGITS``: a full
+copy). The speakers lucas and theo (8 kHz, a real microphone, a real room) are the split no model was trained or
 tuned on. Each recogniser transcribes every clip with open vocabulary (it may write any letters; a
 digit word is only what it *should* write); CER at corpus level per speaker and overall
 (``course_lib.metrics.cer``, = jiwer). ``asr_transformer`` is scored with its attention decoder
@@ -26,7 +26,7 @@ DECODINGS = {"ctc_bigru": {"greedy": {}},
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--real", default=None, help="FSDD folder (default $COURSE_REAL_DIGITS)")
+    ap.add_argument("--real", default=None, help="FSDD folder (default $COURSE_REAL_DIGITS, else data/real)")
     ap.add_argument("--takes", type=int, default=10, help="takes per digit and speaker (FSDD has 50)")
     ap.add_argument("--models", nargs="+", default=list(DECODINGS))
     args = ap.parse_args(argv)

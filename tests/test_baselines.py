@@ -75,7 +75,7 @@ def test_recognises_the_class_it_was_trained_on():
     assert pred == ["one"] * 10 + ["two"] * 10
 
 
-def test_sphinx_screen_counts_per_voice_and_engine(monkeypatch):
+def test_sphinx_screen_counts_per_voice_and_engine(monkeypatch, tmp_path):
     """The naturalness screen's bookkeeping, with a stand-in recogniser that is right on one engine only."""
     from course_lib import data, sphinx
 
@@ -98,6 +98,7 @@ def test_sphinx_screen_counts_per_voice_and_engine(monkeypatch):
     monkeypatch.setattr(sphinx, "available", lambda: True)
     monkeypatch.setattr(baselines.data, "spoken_words", fake_words)
     monkeypatch.delenv("COURSE_REAL_DIGITS", raising=False)
+    monkeypatch.setattr(baselines.datasets, "SHIPPED_REAL_DIGITS", tmp_path / "no-real")   # corpus voices only
     args = baselines.argparse.Namespace(real=None, real_takes=1, screen_below=0.5)
     res = baselines.run_sphinx(args)
     assert res["voices"] == {"espeak_en-029_m8": 0.0, "festival_kal": 0.0, "flite_awb": 1.0, "flite_slt": 1.0}

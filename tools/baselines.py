@@ -302,7 +302,8 @@ def run_hmm(args) -> dict:
     results = {"config": {"states": 5, "mixtures": 2, "features": "MFCC13+d+dd, CMVN, 40 mel 50-4000 Hz",
                           "train_voices_before": len(v1_train),
                           "train_voices_after": len({c.speaker for c in train_all})}}
-    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV)
+    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV) or (
+        datasets.SHIPPED_REAL_DIGITS if datasets.SHIPPED_REAL_DIGITS.is_dir() else None)   # data/real
     real = {}
     if real_root:
         real["test"] = datasets.real_digits(split="test", takes=args.real_takes, root=real_root)
@@ -511,7 +512,8 @@ def run_sphinx(args) -> dict:
            "clips": len(clips), "threshold": args.screen_below}
     res["engine_voice_median"] = {e: float(np.median([res["voices"][v] for v in voices if engine_of[v] == e]))
                                   for e in engines}
-    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV)
+    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV) or (
+        datasets.SHIPPED_REAL_DIGITS if datasets.SHIPPED_REAL_DIGITS.is_dir() else None)   # data/real
     if real_root:
         real = datasets.real_digits(takes=args.real_takes, root=real_root)
         per = {}
