@@ -196,11 +196,12 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.704 clean, per voice 0.85 / 0.75 / 0.80 / 0.42) is BELOW the chapter's
-# target of 0.97: 11 minutes of one-thread training on a shared, overloaded CPU. These floors guard the
-# checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a retrained one meets it.
-KWS_FLOOR = 0.68
-KWS_VOICE_FLOOR = 0.40
+# The shipped kws_cnn (record: 0.900 clean, per voice m8 0.98 / alicia 0.92 / f5 1.00 / awb 0.70; 200 epochs,
+# 12.6 min on one quiet thread, KWS_TIME_BUDGET=1500 python tools/train_models.py kws_cnn) is BELOW the
+# chapter's target of 0.97. These floors guard the checkpoint as shipped (a broken or swapped one fails);
+# raise them to 0.97 when a retrained one meets it.
+KWS_FLOOR = 0.88
+KWS_VOICE_FLOOR = 0.68
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -226,10 +227,10 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
     assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
 
 
-# measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded): 0.28 overall,
-# lucas 0.31, theo 0.25 — the sim-to-real gap of issue #25 (target 0.90), not a result to be proud of.
-KWS_REAL_FLOOR = 0.22
-KWS_REAL_SPEAKER_FLOOR = 0.18
+# measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded): 0.48 overall,
+# lucas 0.65, theo 0.31 (the record: the same) — the sim-to-real gap of issue #25 (target 0.90).
+KWS_REAL_FLOOR = 0.44
+KWS_REAL_SPEAKER_FLOOR = 0.27
 
 
 def test_shipped_kws_checkpoint_on_real_human_speakers():
