@@ -423,17 +423,19 @@ def test_ctc_head_decoding_is_chapter_05s_greedy_decoder():
 # --------------------------------------------------------------------------- the shipped checkpoint
 
 class TestCheckpoint:
-    """``asr_transformer`` (tools/train_models.py asr_transformer, 28 min of one busy CPU thread): its CER on
-    the 100 test sentences (4 voices never heard in training) is what its record says, and no worse than
-    measured. The chapter's target (CER <= 5 %) is NOT met: the attention decoder, greedy, loops and inserts
-    (CER above 1); the CTC head of the same model, greedy, reaches ctc_bigru's level (0.590 vs 0.574).
+    """``asr_transformer`` (28 min of one busy CPU thread, then warm-started for 55 min more on one quiet
+    thread: ``TRANSFORMER_INIT=shipped TRANSFORMER_LR=5e-4 TRANSFORMER_WARMUP=200 TRANSFORMER_TIME_BUDGET=3300
+    python tools/train_models.py asr_transformer``, 94 + 7 epochs): its CER on the 100 test sentences (4 voices
+    never heard in training) is what its record says, and no worse than measured. The chapter's target
+    (CER <= 5 %) is NOT met: the attention decoder, greedy, still inserts where it loses its place (0.789);
+    beam 8 + CTC rescoring reaches 0.329, and the CTC head alone 0.391 (ctc_bigru: 0.574).
     The ceilings are the measured values + 0.02: they catch a broken front end, decoder or checkpoint."""
 
     NAME = "asr_transformer"
-    GREEDY_CER_MAX = 1.459           # measured 1.439 (attention decoder, greedy)
-    GREEDY_WORST_VOICE_MAX = 1.684   # measured 1.664 (espeak_en-gb-x-gbclan_alicia)
-    CTC_HEAD_CER_MAX = 0.610         # measured 0.590 (the CTC head alone, greedy)
-    CTC_HEAD_WORST_VOICE_MAX = 0.695 # measured 0.674 (espeak_en-gb-x-gbclan_alicia)
+    GREEDY_CER_MAX = 0.809           # measured 0.789 (attention decoder, greedy)
+    GREEDY_WORST_VOICE_MAX = 0.978   # measured 0.958 (espeak_en-gb-x-gbclan_alicia)
+    CTC_HEAD_CER_MAX = 0.411         # measured 0.391 (the CTC head alone, greedy)
+    CTC_HEAD_WORST_VOICE_MAX = 0.556 # measured 0.536 (espeak_en-gb-x-gbclan_alicia)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -472,12 +474,27 @@ class TestCheckpoint:
         assert max(per_voice.values()) <= self.CTC_HEAD_WORST_VOICE_MAX, per_voice
         assert len(per_voice) == 4
 
+    def test_real_human_speakers(self, model):
+        """The two real test speakers of data/real (FSDD takes 0-9, 8 kHz, never trained on), open vocabulary:
+        measured CER 0.343 (lucas 0.188, theo 0.497); ctc_bigru 0.529 (benchmarks/real_digits_asr.py)."""
+        from course_lib import data, metrics
+
+        by = {}
+        for c in data.real_digits(split="test"):
+            refs, hyps = by.setdefault(c.speaker, ([], []))
+            refs.append(c.label)
+            hyps.append(model.transcribe(c.audio, sr=c.sr))
+        overall = metrics.cer([r for rs, _ in by.values() for r in rs], [h for _, hs in by.values() for h in hs])
+        per = {s: metrics.cer(r, h) for s, (r, h) in by.items()}
+        assert overall <= 0.363, overall
+        assert max(per.values()) <= 0.517, per
+
     def test_record_and_size(self, model):
         from course_lib import pretrained
 
         rec = model.record
-        assert rec["command"].startswith("python tools/train_models.py asr_transformer")
+        assert "python tools/train_models.py asr_transformer" in rec["command"]   # after its environment settings
         assert rec["metrics"]["n_parameters"] == sum(p.numel() for p in model.parameters())
         assert (pretrained.MODELS_DIR / f"{self.NAME}.safetensors").stat().st_size <= 5e6    # chapter budget
-        # beam search rescored with CTC is the attention decoder's best operating point (measured 0.643)
+        # beam search rescored with CTC is the attention decoder's best operating point (measured 0.329)
         assert rec["metrics"]["test"]["sentences_beam_ctc"]["cer"] < rec["metrics"]["test"]["sentences_greedy"]["cer"]
