@@ -13,7 +13,7 @@ from conftest import REPO
 MODULES = ["audio", "config", "data", "display", "features", "metrics", "spectral", "widgets", "hmm", "superres",
            "enhance", "classify", "vad", "stream", "prosody", "speaker", "music.generate", "music.beats",
            "music.onsets", "music.chords", "asr.transformer", "asr.transformer_training",
-           "asr.multilingual", "tts.wavenet", "tts.text", "tts.tacotron2", "tts.vocoder"]
+           "asr.multilingual", "asr.hub", "tts.wavenet", "tts.text", "tts.tacotron2", "tts.vocoder"]
 REFERENCE = re.compile(r"Notebooks?:\s*([^\n]+)")
 NAME = re.compile(r"\b(\d\d_[a-z0-9_]+\.ipynb)")
 
