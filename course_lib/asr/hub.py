@@ -67,6 +67,28 @@ _VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H
           "M", "W", "C", "F", "G", "Y", "P", "B", "V", "K", "'", "X", "J", "Q", "Z"]
 
 
+def _load(processor_cls, model_cls, name_or_path: str, *, local_files_only: bool, tiny: str):
+    """``(processor, model)`` from a Hub id or a folder; offline, an error that names the fix (``tiny``)."""
+    try:
+        processor = processor_cls.from_pretrained(name_or_path, local_files_only=local_files_only)
+        model = model_cls.from_pretrained(name_or_path, local_files_only=local_files_only)
+    except OSError as e:
+        raise ParameterError(
+            f"could not load {name_or_path!r} ({type(e).__name__}): a Hub model id needs a network "
+            "connection the first time (then it is cached in ~/.cache/huggingface); offline, pass a "
+            f"folder written by save_pretrained, e.g. hub.{tiny}(folder)") from None
+    return processor, model
+
+
+def _mono_at(y, *, sr: int, target_sr: int) -> np.ndarray:
+    """``y`` checked (mono, finite, non-empty) as float32, resampled to the model's ``target_sr``."""
+    from .. import audio, validation
+
+    y = np.asarray(y, dtype=np.float32)
+    validation.valid_audio(y, mono=True, name="y")
+    return y if sr == target_sr else audio.resample(y, orig_sr=sr, target_sr=target_sr)
+
+
 class Wav2Vec2Recognizer:
     """A ``transformers`` CTC model and its processor behind the course's ``transcribe(y, *, sr)``.
 
@@ -83,26 +105,15 @@ class Wav2Vec2Recognizer:
         """``AutoProcessor`` + ``AutoModelForCTC`` from the Hub id or folder ``name_or_path``."""
         from transformers import AutoModelForCTC, AutoProcessor
 
-        try:
-            processor = AutoProcessor.from_pretrained(name_or_path, local_files_only=local_files_only)
-            model = AutoModelForCTC.from_pretrained(name_or_path, local_files_only=local_files_only)
-        except OSError as e:
-            raise ParameterError(
-                f"could not load {name_or_path!r} ({type(e).__name__}): a Hub model id needs a network "
-                "connection the first time (then it is cached in ~/.cache/huggingface); offline, pass a "
-                "folder written by save_pretrained, e.g. hub.save_tiny_wav2vec2(folder)") from None
+        processor, model = _load(AutoProcessor, AutoModelForCTC, name_or_path, local_files_only=local_files_only,
+                                 tiny="save_tiny_wav2vec2")
         return cls(model, processor)
 
     def logits(self, y, *, sr: int):
         """Frame scores ``(frames, vocab)`` (20 ms frames) of one utterance, any sample rate."""
         import torch
 
-        from .. import audio, validation
-
-        y = np.asarray(y, dtype=np.float32)
-        validation.valid_audio(y, mono=True, name="y")
-        if sr != self.sample_rate:
-            y = audio.resample(y, orig_sr=sr, target_sr=self.sample_rate)
+        y = _mono_at(y, sr=sr, target_sr=self.sample_rate)
         inputs = self.processor(y, sampling_rate=self.sample_rate, return_tensors="pt")
         with torch.no_grad():
             return self.model(**inputs).logits[0]
@@ -189,24 +200,13 @@ class WhisperRecognizer:
         """``WhisperProcessor`` + ``WhisperForConditionalGeneration`` from the Hub id or folder ``name_or_path``."""
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
-        try:
-            processor = WhisperProcessor.from_pretrained(name_or_path, local_files_only=local_files_only)
-            model = WhisperForConditionalGeneration.from_pretrained(name_or_path, local_files_only=local_files_only)
-        except OSError as e:
-            raise ParameterError(
-                f"could not load {name_or_path!r} ({type(e).__name__}): a Hub model id needs a network "
-                "connection the first time (then it is cached in ~/.cache/huggingface); offline, pass a "
-                "folder written by save_pretrained, e.g. hub.save_tiny_whisper(folder)") from None
+        processor, model = _load(WhisperProcessor, WhisperForConditionalGeneration, name_or_path,
+                                 local_files_only=local_files_only, tiny="save_tiny_whisper")
         return cls(model, processor)
 
     def features(self, y, *, sr: int):
         """The model's input: ``(1, 80, 3000)`` log-mel of ``y`` resampled to 16 kHz and padded to 30 s."""
-        from .. import audio, validation
-
-        y = np.asarray(y, dtype=np.float32)
-        validation.valid_audio(y, mono=True, name="y")
-        if sr != self.sample_rate:
-            y = audio.resample(y, orig_sr=sr, target_sr=self.sample_rate)
+        y = _mono_at(y, sr=sr, target_sr=self.sample_rate)
         if len(y) > self.max_seconds * self.sample_rate:
             raise ParameterError(f"y is {len(y) / self.sample_rate:.1f} s long; Whisper reads at most "
                                  f"{self.max_seconds:.0f} s at a time: cut it into windows")
