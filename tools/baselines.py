@@ -67,6 +67,12 @@ SR = 16000
 N_FFT, HOP, N_MELS, FMIN, FMAX = 400, 160, 40, 50.0, 4000.0
 
 
+def _real_root(args):
+    """Where the real FSDD digits come from: --real, else $COURSE_REAL_DIGITS, else the shipped data/real; None if none."""
+    shipped = datasets.SHIPPED_REAL_DIGITS
+    return args.real or os.environ.get(datasets.REAL_DIGITS_ENV) or (shipped if shipped.is_dir() else None)
+
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -302,8 +308,7 @@ def run_hmm(args) -> dict:
     results = {"config": {"states": 5, "mixtures": 2, "features": "MFCC13+d+dd, CMVN, 40 mel 50-4000 Hz",
                           "train_voices_before": len(v1_train),
                           "train_voices_after": len({c.speaker for c in train_all})}}
-    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV) or (
-        datasets.SHIPPED_REAL_DIGITS if datasets.SHIPPED_REAL_DIGITS.is_dir() else None)   # data/real
+    real_root = _real_root(args)
     real = {}
     if real_root:
         real["test"] = datasets.real_digits(split="test", takes=args.real_takes, root=real_root)
@@ -512,8 +517,7 @@ def run_sphinx(args) -> dict:
            "clips": len(clips), "threshold": args.screen_below}
     res["engine_voice_median"] = {e: float(np.median([res["voices"][v] for v in voices if engine_of[v] == e]))
                                   for e in engines}
-    real_root = args.real or os.environ.get(datasets.REAL_DIGITS_ENV) or (
-        datasets.SHIPPED_REAL_DIGITS if datasets.SHIPPED_REAL_DIGITS.is_dir() else None)   # data/real
+    real_root = _real_root(args)
     if real_root:
         real = datasets.real_digits(takes=args.real_takes, root=real_root)
         per = {}
