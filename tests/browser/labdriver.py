@@ -130,6 +130,11 @@ def new_browser(*, width: int = 1280, height: int = 1000, extra_flags=()):
     options.add_argument(f"--window-size={width},{height}")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(60)
+    # JupyterLab's shell.currentWidget follows focus events. Headless Chromium 150 (Debian
+    # bookworm's main archive, what CI had) reports document.hasFocus() false and sends no
+    # focus events, so no notebook ever became current and every test timed out; 156 (the
+    # security archive) focuses as a window would. Emulating focus makes both behave alike.
+    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
     return driver
 
 
@@ -181,6 +186,15 @@ return {ready: !!kernel && nb.context.isReady, status: kernel ? kernel.status : 
         cells: cells.length, errors: errors};
 """
 
+# What the page holds when a notebook does not become ready: the app, the focus, the
+# main-area documents, the current widget.
+_PAGE_JS = r"""
+const app = window.jupyterapp;
+return {title: document.title, hasFocus: document.hasFocus(), app: !!app,
+        main: app ? Array.from(app.shell.widgets('main')).map(w => w.context ? w.context.path : w.id) : [],
+        current: app && app.shell.currentWidget ? app.shell.currentWidget.id : null};
+"""
+
 
 def wait_for(driver, script: str, predicate, *, timeout: float, what: str, poll: float = 0.5):
     deadline = time.monotonic() + timeout
@@ -195,8 +209,14 @@ def wait_for(driver, script: str, predicate, *, timeout: float, what: str, poll:
 
 def open_notebook(driver, lab: Lab, name: str, *, timeout: float = 120.0) -> None:
     driver.get(f"{lab.url}/lab/tree/{name}?token={lab.token}&reset")
-    wait_for(driver, _STATUS_JS, lambda s: s.get("ready") and s.get("status") == "idle",
-             timeout=timeout, what=f"{name}: kernel not ready")
+    try:
+        wait_for(driver, _STATUS_JS, lambda s: s.get("ready") and s.get("status") == "idle",
+                 timeout=timeout, what=f"{name}: kernel not ready")
+    except TimeoutError as err:
+        # say what the page held, so a failure on CI's machine can be read without a rerun
+        page = driver.execute_script(_PAGE_JS)
+        log = lab.log_path.read_text()[-1500:] if lab.log_path and lab.log_path.exists() else ""
+        raise TimeoutError(f"{err}\npage: {page}\nlast lines of the JupyterLab log:\n{log}") from None
     driver.execute_script("window.jupyterapp.shell.collapseLeft();")
 
 
