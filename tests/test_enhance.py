@@ -289,6 +289,22 @@ def test_masknet_config_validation(kw, match):
         enhance.MaskNetConfig(**kw)
 
 
+def test_train_mask_continues_from_the_given_model():
+    """A second stage (or tools/train_models.py's ENHANCE_INIT=shipped warm start) must start from the
+    given weights and keep their normalisation: with a zero learning rate nothing may move, while a
+    fresh model is initialised anew and gets its normalisation from the training audio."""
+    given = _small_mask().train()
+    with torch.no_grad():
+        given.feat_mean.fill_(3.0)                     # a normalisation no training audio gives
+    before = {k: v.clone() for k, v in given.state_dict().items()}
+    cont = enhance.train_mask(model=given, time_budget=30, epochs=1, n_clean=4, lr=0.0, progress=False).model
+    assert not cont.training
+    for k, v in cont.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    fresh = enhance.train_mask(config=given.config, time_budget=30, epochs=1, n_clean=4, lr=0.0, progress=False).model
+    assert not torch.allclose(fresh.feat_mean, before["feat_mean"])
+
+
 def test_neg_si_sdr_loss_equals_metric():
     rng = np.random.default_rng(0)
     c, e = rng.standard_normal((2, 3, 4000))

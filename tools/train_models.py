@@ -125,15 +125,31 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     ``time_budget`` seconds at lr 2e-3, then ``finetune_budget`` seconds at lr 5e-4 (seed + 1);
     test: 5 sentences of each test voice x the *test* takes of white, babble, fan, hum x SNR -5, 0, 5, 10 dB,
     PESQ (wb), ESTOI and SI-SDR per voice, per noise and per SNR for noisy / spectral subtraction / Wiener / mask.
+    $ENHANCE_TIME_BUDGET / $ENHANCE_FINETUNE_BUDGET override the two budgets and $ENHANCE_LR /
+    $ENHANCE_FINETUNE_LR the two learning rates. $ENHANCE_INIT=shipped continues from the committed
+    data/models/enhance_mask weights (their normalisation kept, a fresh optimiser); the record keeps
+    the earlier run's stages under "warm_start_from".
     """
     import torch
 
     from course_lib import data, enhance
 
     torch.set_num_threads(1)                # a small conv net: one thread, other work keeps the second core
+    time_budget = float(os.environ.get("ENHANCE_TIME_BUDGET", time_budget))
+    finetune_budget = float(os.environ.get("ENHANCE_FINETUNE_BUDGET", finetune_budget))
+    lr1 = float(os.environ.get("ENHANCE_LR", "2e-3"))
+    lr2 = float(os.environ.get("ENHANCE_FINETUNE_LR", "5e-4"))
     stages = {}
-    model = None
-    for name, budget, lr, s in (("stage1", time_budget, 2e-3, seed), ("stage2", finetune_budget, 5e-4, seed + 1)):
+    model, warm_start = None, None
+    if os.environ.get("ENHANCE_INIT") == "shipped":
+        from course_lib import pretrained
+
+        model = pretrained.load("enhance_mask", device="cpu")
+        prev = model.record
+        warm_start = {"git_commit": prev.get("git_commit"), "command": prev.get("command"), "how": prev.get("how"),
+                      "stages": {k: v for k, v in prev["metrics"].items() if k.startswith("stage")},
+                      "warm_start_from": prev["metrics"].get("warm_start_from")}
+    for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
         model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s)
         best = history.epochs[history.best_epoch]
         stages[name] = {"valid_neg_si_sdr": best["valid_loss"], "train_neg_si_sdr": best["train_loss"],
@@ -151,7 +167,7 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
         test[key] = {}
         for (group, method), v in enhance.summarize(rows, by=(by, "method")).items():
             test[key].setdefault(str(group), {})[method] = v
-    metrics = {**stages, "n_parameters": model.n_parameters(), "test": test}
+    metrics = {**stages, "n_parameters": model.n_parameters(), "test": test, "warm_start_from": warm_start}
     return model, metrics
 
 
