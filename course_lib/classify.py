@@ -568,13 +568,15 @@ def _features_in_batches(model, waves, batch=256):
 
 def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epochs: int = 20,
               time_budget: float | None = None, spec_augment: bool = False, mixup: float = 0.0,
-              lr: float = 3e-3, batch_size: int = 64, seed: int = 0, progress: bool = True):
+              lr: float = 3e-3, batch_size: int = 64, seed: int = 0, progress: bool = True,
+              desc: str | None = None):
     """Train a :class:`KeywordSpotter` on 1 s windows (from :func:`kws_windows`) with :func:`course_lib.train.fit`.
 
     Features are computed once; ``spec_augment`` masks them per batch
     (:func:`course_lib.augment.spec_augment`, 2 frequency masks of up to 6 bands, 2 time
     masks of up to 10 %), ``mixup`` > 0 mixes pairs of the batch (:func:`course_lib.augment.mixup`).
     One-cycle learning rate; the best epoch on ``valid`` (waves, targets) is kept.
+    ``desc`` labels the progress bar (default ``"kws <arch>"``; chapter 15's language ID passes its own).
 
     Returns
     -------
@@ -609,7 +611,7 @@ def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epoc
                         time_budget=time_budget, batch_size=batch_size, seed=seed,
                         optimizer=lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=1e-3),
                         metrics={"accuracy": train.accuracy}, monitor="valid_accuracy" if valid else None,
-                        progress=progress, desc=f"kws {config.arch}")
+                        progress=progress, desc=desc or f"kws {config.arch}")
     return model.cpu().eval(), history
 
 

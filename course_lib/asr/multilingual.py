@@ -397,7 +397,8 @@ def train_language_id(config: LangIdConfig, train_windows, *, valid_windows=None
     W, T = train_windows[0], train_windows[1]
     valid = (valid_windows[0], valid_windows[1]) if valid_windows is not None else None
     kws, history = train_kws(config, W, T, valid=valid, epochs=epochs, time_budget=time_budget,
-                             spec_augment=spec_augment, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
+                             spec_augment=spec_augment, lr=lr, batch_size=batch_size, seed=seed, progress=progress,
+                             desc="language id")
     model = LanguageIdentifier(config)
     model.load_state_dict(kws.state_dict())
     return model.eval(), history
