@@ -320,12 +320,13 @@ def test_langid_checkpoint_on_the_test_voices():
     # deterministic: the same clips, the same weights -> the recorded figures exactly
     assert r["accuracy"] == pytest.approx(rec["accuracy"], abs=1e-9)
     assert r["per_voice"] == pytest.approx(rec["per_voice_accuracy"], abs=1e-9)
-    # floors at the measured level (see data/models/langid_cnn.record.json), not at the 95 % target
+    # the chapter's target (95 % on the test voices), and floors just below the measured level
+    assert r["accuracy"] >= 0.95
     assert r["accuracy"] >= LID_FLOOR and min(r["per_voice"].values()) >= LID_WORST_VOICE_FLOOR
 
 
-#: the shipped checkpoint's measured test accuracy (record: 0.933 overall, worst voice espeak_es_m8 0.7;
-#: LANGID_COPIES=4 LANGID_TIME_BUDGET=900 python tools/train_models.py langid_cnn), minus one clip's worth
-#: (1/120 overall, 1/10 per voice); the chapter's target (0.95) is not met
-LID_FLOOR = 0.925
-LID_WORST_VOICE_FLOOR = 0.60
+#: the shipped checkpoint's measured test accuracy (record: 0.983 overall, worst voices espeak_es_f5 and
+#: espeak_it_m8 0.9; LANGID_CHANNELS=32,64,128 LANGID_COPIES=4 LANGID_TIME_BUDGET=1500
+#: python tools/train_models.py langid_cnn), minus one clip's worth (1/120 overall, 1/10 per voice)
+LID_FLOOR = 0.975
+LID_WORST_VOICE_FLOOR = 0.80
