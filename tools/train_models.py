@@ -118,6 +118,18 @@ def words_mfcc_logreg(*, seed: int) -> tuple:
     return model, metrics
 
 
+def _shipped_start(name: str) -> tuple:
+    """A warm start ($..._INIT=shipped): the committed checkpoint ``name`` and what its record says of
+    how it was made (commit, command, and its own warm start), for the new record's "warm_start_from";
+    each recipe adds the fields of its own training."""
+    from course_lib import pretrained
+
+    model = pretrained.load(name, device="cpu")
+    prev = model.record
+    return model, {"git_commit": prev.get("git_commit"), "command": prev.get("command"),
+                   "warm_start_from": prev["metrics"].get("warm_start_from")}
+
+
 def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: float = 900.0) -> tuple:
     """Chapter 09's causal ratio-mask estimator (course_lib.enhance.MaskNet), trained longer than a notebook can.
 
@@ -142,13 +154,10 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     stages = {}
     model, warm_start = None, None
     if os.environ.get("ENHANCE_INIT") == "shipped":
-        from course_lib import pretrained
-
-        model = pretrained.load("enhance_mask", device="cpu")
+        model, warm_start = _shipped_start("enhance_mask")
         prev = model.record
-        warm_start = {"git_commit": prev.get("git_commit"), "command": prev.get("command"), "how": prev.get("how"),
-                      "stages": {k: v for k, v in prev["metrics"].items() if k.startswith("stage")},
-                      "warm_start_from": prev["metrics"].get("warm_start_from")}
+        warm_start.update(how=prev.get("how"),
+                          stages={k: v for k, v in prev["metrics"].items() if k.startswith("stage")})
     for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
         model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s)
         best = history.epochs[history.best_epoch]
@@ -250,15 +259,9 @@ def asr_transformer(*, seed: int) -> tuple:
     lr, warmup = float(os.environ.get("TRANSFORMER_LR", "1e-3")), int(os.environ.get("TRANSFORMER_WARMUP", "400"))
     init, warm_start = None, None
     if os.environ.get("TRANSFORMER_INIT") == "shipped":
-        from course_lib import pretrained
-
-        init = pretrained.load("asr_transformer", device="cpu")
-        prev = init.record
-        warm_start = {"git_commit": prev.get("git_commit"), "command": prev.get("command"),
-                      "train_seconds": prev["metrics"].get("train_seconds"),
-                      "epochs_run": prev["metrics"].get("epochs_run"), "history": prev["metrics"].get("history"),
-                      "warm_start_from": prev["metrics"].get("warm_start_from"),
-                      "lr": lr, "warmup_steps": warmup}
+        init, warm_start = _shipped_start("asr_transformer")
+        warm_start.update({k: init.record["metrics"].get(k) for k in ("train_seconds", "epochs_run", "history")},
+                          lr=lr, warmup_steps=warmup)
     model, history = transformer_training.train_transformer(
         cfg, time_budget=budget, batch_size=16, lr=lr, warmup_steps=warmup, seed=seed, checkpoint_dir=ckpt,
         resume=ckpt is not None, desc="asr_transformer", init_from=init)
