@@ -11,7 +11,8 @@ Run from the repository root:
 training time (wall and CPU), accuracy per test voice and overall (20 words and
 the ten digits), the confusion matrix; the DTW baseline and PocketSphinx
 (``course_lib.sphinx``, one-word grammar) on the same clips; connected-digit WER
-on ``data.digit_strings(split="test")``; with ``--real``, the three figures on
+on ``data.digit_strings(split="test")``, with the isolated-word models and after
+embedded training on the training voices' strings; with ``--real``, the three figures on
 real recordings (FSDD layout, any folder of ``DIGIT_SPEAKER_TAKE.wav``; never
 shipped): corpus test voices, real test speakers trained on synthetic voices only,
 and trained on synthetic voices plus the three real training speakers -- each
@@ -75,9 +76,10 @@ def main(argv=None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--ablation-only", metavar="VOICE", default=None,
                         help="run only the ablation, on this test voice (e.g. in a second process)")
-    parser.add_argument("--only", choices=["main", "real", "loeo"], default=None,
+    parser.add_argument("--only", choices=["main", "real", "loeo", "connected"], default=None,
                         help="run one part (parts can run in parallel processes and --json merges them): "
-                             "main = test voices, DTW, PocketSphinx, connected digits; real = the three real-speech "
+                             "main = test voices, DTW, PocketSphinx, connected digits; connected = connected digits "
+                             "alone; real = the three real-speech "
                              "figures with digit models trained on the digit clips; loeo = leave-one-engine-out")
     parser.add_argument("--loeo-words", choices=["all", "digits"], default="all")
     parser.add_argument("--ablation-variants", default=None,
@@ -159,11 +161,10 @@ def in_noise_16k(clips, *, seed=0):
 
 
 def quality(args) -> int:
-    import collections
     import json
     import time
 
-    from course_lib import data, hmm, metrics, sphinx
+    from course_lib import data, hmm, sphinx
 
     res = {"command": "python benchmarks/bench_hmm.py --quality " + " ".join(
         a for a in ["--loeo" if args.loeo else "", "--ablation" if args.ablation else "",
@@ -184,6 +185,9 @@ def quality(args) -> int:
         res = {"real_command": res["command"] + " --only real"}
         _real(args, res, digits, train, test_digits, hmm.evaluate(digits, test_digits), None)
         return _write(args, res)
+    if args.only == "connected":
+        rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+        return _write(args, _connected(rec, train) | {"connected_command": res["command"] + " --only connected"})
     if args.only == "loeo":
         res = {"loeo_command": res["command"] + f" --only loeo --loeo-words {args.loeo_words}"}
         _loeo(args, res, sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None)
@@ -225,17 +229,7 @@ def quality(args) -> int:
         e = hmm.evaluate(sph_digits, test_digits)
         _report("PocketSphinx (digit grammar), test voices", e)
         res["sphinx_digits"] = _ev(e)
-    strings = data.digit_strings(split="test")
-    refs = [c.text for c in strings]
-    hyps = [" ".join(rec.transcribe(c.audio, sr=c.sr, words=data.DIGITS)) for c in strings]
-    per = collections.defaultdict(lambda: ([], []))
-    for c, r, h in zip(strings, refs, hyps):
-        per[c.speaker][0].append(r)
-        per[c.speaker][1].append(h)
-    res["connected_wer"] = {"wer": metrics.wer(refs, hyps), "strings": len(strings),
-                            "per_voice": {k: metrics.wer(*v) for k, v in sorted(per.items())}}
-    print(f"connected digits: WER {res['connected_wer']['wer']:.1%} on {len(strings)} strings; per voice: "
-          + ", ".join(f"{k} {v:.1%}" for k, v in res["connected_wer"]["per_voice"].items()), flush=True)
+    res.update(_connected(rec, train))
     if args.real and args.only is None:
         _real(args, res, digits, train, test_digits, ev_d, sph_digits)
     if args.loeo and args.only is None:
@@ -244,6 +238,41 @@ def quality(args) -> int:
         worst = min(ev.per_speaker, key=ev.per_speaker.get)
         res["ablation"] = _ablation(worst, train, test, ev.per_speaker[worst])
     return _write(args, res)
+
+
+def _connected(rec, train) -> dict:
+    """Connected-digit WER on the test voices' strings: with ``rec``'s word models as trained on isolated words,
+    then with digit models trained on the digit clips and re-trained by embedded training on the training
+    voices' digit strings plus those clips (``WordRecognizer.embedded_train``)."""
+    import collections
+    import time
+
+    from course_lib import data, hmm, metrics
+
+    def wer(recogniser, name):
+        strings = data.digit_strings(split="test")
+        hyps = [" ".join(recogniser.transcribe(c.audio, sr=c.sr, words=data.DIGITS)) for c in strings]
+        per = collections.defaultdict(lambda: ([], []))
+        for c, h in zip(strings, hyps):
+            per[c.speaker][0].append(c.text)
+            per[c.speaker][1].append(h)
+        out = {"wer": metrics.wer([c.text for c in strings], hyps), "strings": len(strings),
+               "per_voice": {k: metrics.wer(*v) for k, v in sorted(per.items())}}
+        print(f"connected digits, {name}: WER {out['wer']:.1%} on {len(strings)} strings; per voice: "
+              + ", ".join(f"{k} {v:.1%}" for k, v in out["per_voice"].items()), flush=True)
+        return out
+
+    res = {"connected_wer_isolated_models": wer(rec, "word models trained on isolated words")}
+    t0, c0 = time.perf_counter(), time.process_time()
+    digit_clips = [c for c in train if c.label in data.DIGITS]
+    strings = data.digit_strings(split="train")
+    emb = hmm.WordRecognizer().fit(digit_clips).embedded_train(list(strings) + digit_clips, n_iter=3)
+    res["connected_wer"] = wer(emb, "digit models + embedded training on the training strings")
+    res["connected_wer"]["training"] = {
+        "clips": len(digit_clips), "strings": len(strings), "iterations": 3,
+        "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+        "log_prob": [float(v) for v in emb.embedded_log_prob_]}
+    return res
 
 
 def _real(args, res, digits, train, test_digits, ev_d, sph_digits):

@@ -9,6 +9,8 @@ summation order differs).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hmmlearn import hmm as hl
@@ -443,3 +445,131 @@ def test_default_augment_is_seeded_and_keeps_length_within_the_speed_factor():
 def test_recognizer_bad_training_settings(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         hmm.WordRecognizer(**kwargs)
+
+
+# --------------------------------------------------------------------------- connected words
+
+def _run_together(clips, gap: float = 0.0):
+    """One recording of ``clips`` (same voice) in order, ``gap`` seconds of quiet noise (about -60 dBFS,
+    like the corpus's room tone) between them, and each clip's span in seconds."""
+    sr = clips[0].sr
+    pause = 1e-3 * np.random.default_rng(0).standard_normal(int(gap * sr)).astype(np.float32)
+    parts, spans, t = [], [], 0.0
+    for i, c in enumerate(clips):
+        if i:
+            parts.append(pause)
+            t += len(pause) / sr
+        parts.append(c.audio)
+        spans.append((t, t + len(c.audio) / sr))
+        t = spans[-1][1]
+    return np.concatenate(parts), spans
+
+
+@pytest.fixture(scope="module")
+def connected():
+    """Default (Viterbi-trained) models of three words from 10 training voices; word sequences made by
+    running one voice's clips together: training strings from the training voices, test strings from
+    two test voices (each test voice's clips in two orders)."""
+    words = ["yes", "no", "seven"]
+    train = data.spoken_words(split="train", words=words, speakers=data.speakers(split="train")[::4][:10])
+    rec = hmm.WordRecognizer(seed=0, n_augment=0).fit(train)
+    rng = np.random.default_rng(0)
+    by_voice: dict = {}
+    for c in train:
+        by_voice.setdefault(c.speaker, []).append(c)
+    strings = []
+    for voice, clips in by_voice.items():
+        for _ in range(2):
+            pick = [clips[i] for i in rng.permutation(len(clips))[:3]]
+            y, _ = _run_together(pick)
+            strings.append(SimpleNamespace(audio=y, sr=pick[0].sr, text=" ".join(c.label for c in pick)))
+    tests = []
+    for voice in data.speakers(split="test")[:2]:
+        clips = {c.label: c for c in data.spoken_words(split="test", words=words, speakers=[voice])}
+        for order in (["yes", "seven", "no"], ["no", "yes", "seven"]):
+            tests.append([clips[w] for w in order])
+    return rec, strings, tests
+
+
+def _wer(rec, tests):
+    from course_lib import metrics
+
+    refs = [" ".join(c.label for c in t) for t in tests for _ in (0.0, 0.3)]
+    hyps = [" ".join(rec.transcribe(_run_together(t, gap=gap)[0], sr=t[0].sr)) for t in tests for gap in (0.0, 0.3)]
+    return metrics.wer(refs, hyps), hyps
+
+
+def test_force_align_puts_each_word_inside_its_own_recording(connected):
+    """The chain sil? w1 sil? w2 sil? w3 sil? is read in the transcript's order: an off-by-one between
+    states and words would put a word in its neighbour's recording."""
+    rec, _, tests = connected
+    for t in tests:
+        for gap in (0.0, 0.3):           # a pause between words is silence's, not a word's
+            y, spans = _run_together(t, gap=gap)
+            got = rec.force_align(y, sr=t[0].sr, words=[c.label for c in t])
+            assert [w for w, _, _ in got] == [c.label for c in t]
+            for (w, a, b), (lo, hi) in zip(got, spans):
+                assert lo - 0.08 <= a < b <= hi + 0.08, (w, a, b, lo, hi, t[0].speaker, gap)   # 10 ms frames, 25 ms long
+                assert b - a >= 0.6 * (hi - lo), f"{w}: {a:.2f}-{b:.2f} s covers too little of {lo:.2f}-{hi:.2f}"
+
+
+def test_transcribe_reads_words_run_together(connected):
+    """Models that heard each word alone read three of them run together, with or without pauses (measured:
+    WER 0.25, alicia's "seven" split in two; 0.375 with the old insertion penalty, word_prob=0.05)."""
+    rec, _, tests = connected
+    wer, hyps = _wer(rec, tests)
+    assert wer <= 0.3, hyps
+    y = _run_together(tests[0], gap=0.3)[0]
+    n_words = [len(rec.transcribe(y, sr=16000, word_prob=p)) for p in (1e-15, 0.5)]
+    assert n_words[0] <= n_words[1], "a smaller word_prob must not insert more words"
+
+
+def test_embedded_training_raises_the_alignment_score_and_keeps_the_topology(connected):
+    import copy
+
+    rec, strings, tests = connected
+    before, _ = _wer(rec, tests)
+    emb = copy.deepcopy(rec).embedded_train(strings, n_iter=3)
+    assert len(emb.embedded_log_prob_) == 3 and emb.embedded_log_prob_[-1] > emb.embedded_log_prob_[0]
+    for label, m in emb.models_.items():
+        assert np.all(np.tril(m.transmat_, -1) == 0) and np.all(np.triu(m.transmat_, 2) == 0), label
+        np.testing.assert_allclose(m.transmat_.sum(axis=1), 1.0)
+        assert not np.shares_memory(m.means_, rec.models_[label].means_)
+    after, hyps = _wer(emb, tests)
+    assert after <= 0.1 and after < before, (before, after, hyps)     # measured: 0.25 -> 0.0
+
+
+def test_embedded_training_and_alignment_reject_bad_input(connected):
+    rec, strings, _ = connected
+    bad = SimpleNamespace(audio=strings[0].audio, sr=strings[0].sr, text="yes banana")
+    with pytest.raises(ParameterError, match=r"\['banana'\], which have no model"):
+        rec.embedded_train([bad])
+    with pytest.raises(ParameterError, match=r"n_iter=0 must be a positive integer"):
+        rec.embedded_train(strings, n_iter=0)
+    with pytest.raises(ParameterError, match=r"clips is empty"):
+        rec.embedded_train([])
+    with pytest.raises(ParameterError, match=r"not trained labels"):
+        rec.force_align(strings[0].audio, sr=strings[0].sr, words=["banana"])
+    with pytest.raises(ParameterError, match=r"cannot hold 3 words' states"):
+        rec.force_align(strings[0].audio[:1600], sr=strings[0].sr, words=["seven", "seven", "seven"])
+    with pytest.raises(ParameterError, match=r"not trained yet"):
+        hmm.WordRecognizer().embedded_train(strings)
+
+
+def test_chain_makes_every_silence_optional(connected):
+    """sil? yes sil? no sil?: starts in silence or "yes", a word may skip the pause after it, no state
+    goes back, and the utterance ends in the last silence or at the end of "no"."""
+    rec = connected[0]
+    sil, yes, no = rec.silence_, rec.models_["yes"], rec.models_["no"]
+    X = np.zeros((30, yes.n_features))
+    log_b, log_pi, log_A, owner = hmm._chain(sil, [yes, no], X)
+    ns, ny, nn = sil.n_components, yes.n_components, no.n_components
+    assert owner == ([(-1, j) for j in range(ns)] + [(0, j) for j in range(ny)] + [(-1, j) for j in range(ns)]
+                     + [(1, j) for j in range(nn)] + [(-1, j) for j in range(ns)])
+    first_yes, last_yes = ns, ns + ny - 1
+    pause, first_no, last_no = ns + ny, 2 * ns + ny, 2 * ns + ny + nn - 1
+    assert set(np.flatnonzero(np.isfinite(log_pi))) == {0, first_yes}
+    assert set(np.flatnonzero(np.isfinite(log_A[last_yes]))) == {last_yes, pause, first_no}
+    np.testing.assert_allclose(np.exp(log_A).sum(axis=1), 1.0)
+    assert np.all(np.isneginf(log_A[np.tril_indices(len(owner), -1)]))  # never back
+    assert set(np.flatnonzero(np.isfinite(log_b[-1]))) == {last_no, len(owner) - 1}
