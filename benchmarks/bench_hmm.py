@@ -11,8 +11,10 @@ Run from the repository root:
 training time (wall and CPU), accuracy per test voice and overall (20 words and
 the ten digits), the confusion matrix; the DTW baseline and PocketSphinx
 (``course_lib.sphinx``, one-word grammar) on the same clips; connected-digit WER
-on ``data.digit_strings(split="test")``, with the isolated-word models and after
-embedded training on the training voices' strings; with ``--real``, the three figures on
+on ``data.digit_strings(split="test")``, with the isolated-word models, after
+embedded training on the training voices' strings, and with the test-time warp
+search ``hmm.WARP_SEARCH`` (also on isolated words and on the real test speakers
+in ``data/real``); with ``--real``, the three figures on
 real recordings (FSDD layout, any folder of ``DIGIT_SPEAKER_TAKE.wav``; never
 shipped): corpus test voices, real test speakers trained on synthetic voices only,
 and trained on synthetic voices plus the three real training speakers -- each
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=["main", "real", "loeo", "connected"], default=None,
                         help="run one part (parts can run in parallel processes and --json merges them): "
                              "main = test voices, DTW, PocketSphinx, connected digits; connected = connected digits "
-                             "alone; real = the three real-speech "
+                             "and the warp search alone; real = the three real-speech "
                              "figures with digit models trained on the digit clips; loeo = leave-one-engine-out")
     parser.add_argument("--loeo-words", choices=["all", "digits"], default="all")
     parser.add_argument("--ablation-variants", default=None,
@@ -187,7 +189,8 @@ def quality(args) -> int:
         return _write(args, res)
     if args.only == "connected":
         rec = hmm.WordRecognizer().fit(train, progress=args.progress)
-        return _write(args, _connected(rec, train) | {"connected_command": res["command"] + " --only connected"})
+        return _write(args, _connected(rec, train) | _warp_search(rec, test)
+                      | {"connected_command": res["command"] + " --only connected"})
     if args.only == "loeo":
         res = {"loeo_command": res["command"] + f" --only loeo --loeo-words {args.loeo_words}"}
         _loeo(args, res, sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None)
@@ -230,6 +233,7 @@ def quality(args) -> int:
         _report("PocketSphinx (digit grammar), test voices", e)
         res["sphinx_digits"] = _ev(e)
     res.update(_connected(rec, train))
+    res.update(_warp_search(rec, test))
     if args.real and args.only is None:
         _real(args, res, digits, train, test_digits, ev_d, sph_digits)
     if args.loeo and args.only is None:
@@ -272,7 +276,32 @@ def _connected(rec, train) -> dict:
         "clips": len(digit_clips), "strings": len(strings), "iterations": 3,
         "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
         "log_prob": [float(v) for v in emb.embedded_log_prob_]}
+    emb.config.warps = hmm.WARP_SEARCH
+    res["connected_wer_warp_search"] = wer(emb, f"the same + warp search {hmm.WARP_SEARCH}")
     return res
+
+
+def _warp_search(rec, test) -> dict:
+    """``rec`` (trained on isolated words) with the warp search ``hmm.WARP_SEARCH`` at test time: the test voices'
+    20 words and digits, and the real FSDD test speakers in ``data/real`` (digits, as recorded), each beside
+    the same models without it."""
+    import copy
+
+    from course_lib import data, hmm
+
+    warped = copy.copy(rec)
+    warped.config = copy.copy(rec.config)
+    warped.config.warps = hmm.WARP_SEARCH
+    test_digits = [c for c in test if c.label in data.DIGITS]
+    real = data.real_digits(split="test")
+    out = {"warps": list(hmm.WARP_SEARCH)}
+    for name, r, clips in (("words", warped, test), ("digits", _digit_view(warped), test_digits),
+                           ("real test speakers, digits, as recorded", _digit_view(warped), real),
+                           ("real test speakers, without the warp search", _digit_view(rec), real)):
+        e = hmm.evaluate(r, clips)
+        _report(f"HMM, {name}" if "without" in name else f"HMM + warp search, {name}", e)
+        out[name] = _ev(e)
+    return {"warp_search": out}
 
 
 def _real(args, res, digits, train, test_digits, ev_d, sph_digits):
