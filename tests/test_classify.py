@@ -196,12 +196,13 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.900 clean, per voice m8 0.98 / alicia 0.92 / f5 1.00 / awb 0.70; 200 epochs,
-# 12.6 min on one quiet thread, KWS_TIME_BUDGET=1500 python tools/train_models.py kws_cnn) is BELOW the
-# chapter's target of 0.97. These floors guard the checkpoint as shipped (a broken or swapped one fails);
+# The shipped kws_cnn (record: 0.9125 clean, per voice m8 0.95 / alicia 0.90 / f5 0.967 / awb 0.833; a 96 k
+# parameter CNN, 150 epochs, 30 min on one quiet thread, KWS_CHANNELS=32,64,128 KWS_COPIES=2 KWS_EPOCHS=150
+# KWS_TIME_BUDGET=2700 python tools/train_models.py kws_cnn) is BELOW the chapter's target of 0.97. These
+# floors, one clip below the measurements, guard the checkpoint as shipped (a broken or swapped one fails);
 # raise them to 0.97 when a retrained one meets it.
-KWS_FLOOR = 0.88
-KWS_VOICE_FLOOR = 0.68
+KWS_FLOOR = 0.905
+KWS_VOICE_FLOOR = 0.81
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -227,9 +228,9 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
     assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
 
 
-# measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded): 0.48 overall,
-# lucas 0.65, theo 0.31 (the record: the same) — the sim-to-real gap of issue #25 (target 0.90).
-KWS_REAL_FLOOR = 0.44
+# measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded): 0.495 overall,
+# lucas 0.71, theo 0.28 (the record: the same) — the sim-to-real gap of issue #25 (target 0.90).
+KWS_REAL_FLOOR = 0.49
 KWS_REAL_SPEAKER_FLOOR = 0.27
 
 

@@ -287,7 +287,8 @@ def kws_cnn(*, seed: int) -> tuple:
     random offsets. Also recorded: the real-speech figure of the same recipe with the three real training
     speakers added ($KWS_REAL_BUDGET s; measurement only, that model is not shipped) and, when
     $KWS_ABLATION_BUDGET > 0, the ablation (no augmentation / + noise / + SpecAugment / + pitch & stretch).
-    Budget: $KWS_TIME_BUDGET seconds (660) on one thread.
+    Budget: $KWS_TIME_BUDGET seconds (660) on one thread, at most $KWS_EPOCHS epochs (200) of the one-cycle
+    schedule (set both so the schedule ends before the budget does); $KWS_CHANNELS the CNN's widths (12,24,32).
     """
     import torch
 
@@ -298,8 +299,9 @@ def kws_cnn(*, seed: int) -> tuple:
     ablation_budget = float(os.environ.get("KWS_ABLATION_BUDGET", "0"))
     real_budget = float(os.environ.get("KWS_REAL_BUDGET", "240"))
     copies = int(os.environ.get("KWS_COPIES", "1"))
+    epochs = int(os.environ.get("KWS_EPOCHS", "200"))
     rng = np.random.default_rng(seed)
-    cfg = classify.KwsConfig(arch="cnn", channels=(12, 24, 32))
+    cfg = classify.KwsConfig(arch="cnn", channels=tuple(int(c) for c in os.environ.get("KWS_CHANNELS", "12,24,32").split(",")))
     valid = classify.kws_windows("valid", rng=rng, copies=1, pitch_stretch=False)[:2]
     W, T, _ = classify.kws_windows("train", rng=rng, copies=copies, pitch_stretch=True)
     tests = {f"{name}": classify.eval_windows(data.spoken_words(split="test"), rng=np.random.default_rng(1),
@@ -327,7 +329,7 @@ def kws_cnn(*, seed: int) -> tuple:
             ablation[name] = {k: v["accuracy"] for k, v in scores(m).items()} | {"epochs": len(h.epochs)}
             print(name, ablation[name], flush=True)
 
-    model, history = classify.train_kws(cfg, W, T, valid=valid, epochs=200, time_budget=budget,
+    model, history = classify.train_kws(cfg, W, T, valid=valid, epochs=epochs, time_budget=budget,
                                         spec_augment=True, seed=seed)
     test = scores(model)
     print("test", {k: v["accuracy"] for k, v in test.items()}, flush=True)
