@@ -112,7 +112,9 @@ def test_sizes_promised_by_the_brief(rows):
 
 
 def test_corpus_size_under_budget():
-    """Issue #9: the corpus stays <= 150 MB (the checkpoints in data/models/ have their own 30 MB budget)."""
+    """The corpus stays <= 150 MB (issue #9). Issue #9 says "data/ in total"; it predates the checkpoints, and
+    DESIGN.md ("Model chapters") gives data/models/ a budget of its own, <= 30 MB, which
+    tests/test_pretrained.py checks: so data/ is held to 150 + 30 MB (170 MB today)."""
     total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*")
                 if p.is_file() and p.relative_to(data.DATA_DIR).parts[0] != "models")
     assert total <= 150e6, f"the corpus in data/ holds {total / 1e6:.1f} MB"
