@@ -268,14 +268,13 @@ class LangIdConfig(KwsConfig):
 def _place(y: np.ndarray, *, sr: int, window_s: float, rng=None) -> np.ndarray:
     """``y`` at a random (``rng``) or centred offset in a ``window_s`` window over a -65 dB noise floor;
     a longer ``y`` is returned whole."""
-    from ..classify import place_in_window
+    from ..classify import centre_in_window, place_in_window
 
-    n = int(round(window_s * sr))
-    if len(y) >= n:
+    if rng is None:
+        return centre_in_window(y, sr=sr, window_s=window_s)
+    if len(y) >= int(round(window_s * sr)):
         return np.asarray(y, dtype=np.float32)
-    offset = None if rng is not None else (n - len(y)) // 2
-    return place_in_window(y, sr=sr, rng=rng if rng is not None else np.random.default_rng(0),
-                           window_s=window_s, offset=offset)
+    return place_in_window(y, sr=sr, rng=rng, window_s=window_s)
 
 
 class LanguageIdentifier(KeywordSpotter):
