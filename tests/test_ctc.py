@@ -242,3 +242,48 @@ def test_beam_search_bad_arguments():
         ctc.prefix_beam_search(lp, beam_width=0)
     with pytest.raises(ParameterError, match="space="):
         ctc.prefix_beam_search(lp, lexicon={"a"})
+
+
+# --------------------------------------------------------------------------- CTC prefix scores
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("prefix", [[], [1], [1, 1], [2, 1], [1, 2, 1]])
+def test_prefix_scores_equal_brute_force(seed, prefix):
+    """psi(g + c) = the total probability of every frame path whose collapsed labels start with g + c;
+    final(g) = the probability of exactly g. All 3**6 = 729 paths enumerated."""
+    import itertools
+
+    from scipy.special import logsumexp
+
+    from course_lib.asr.ctc import CTCPrefixScorer, collapse
+
+    rng = np.random.default_rng(seed)
+    T, V = 6, 3
+    lp = np.log(rng.dirichlet(np.ones(V), size=T))
+    paths = list(itertools.product(range(V), repeat=T))
+    path_lp = np.array([lp[np.arange(T), list(p)].sum() for p in paths])
+    labels = [collapse(p) for p in paths]
+
+    scorer = CTCPrefixScorer(lp)
+    state, last = scorer.initial_state(), None
+    for tok in prefix:                                   # walk the scorer down the prefix
+        _, states = scorer.extend(state, last, [tok])
+        state, last = states[0], tok
+    psi, _ = scorer.extend(state, last, [1, 2])
+    for k, c in enumerate([1, 2]):
+        h = prefix + [c]
+        hits = [i for i, lab in enumerate(labels) if lab[:len(h)] == h]
+        want = logsumexp(path_lp[hits]) if hits else -np.inf
+        assert psi[k] == pytest.approx(want, abs=1e-10), (prefix, c)
+    exact = [i for i, lab in enumerate(labels) if lab == prefix]
+    assert scorer.final(state) == pytest.approx(logsumexp(path_lp[exact]) if exact else -np.inf, abs=1e-10)
+    if prefix:                                           # and final() is the CTC loss of the prefix
+        assert -scorer.final(state) == pytest.approx(ctc.ctc_loss(lp, prefix), abs=1e-9)
+
+
+def test_prefix_scorer_rejects_the_blank_as_a_candidate():
+    from course_lib.asr.ctc import CTCPrefixScorer
+
+    scorer = CTCPrefixScorer(np.log(np.full((4, 3), 1 / 3)))
+    with pytest.raises(ParameterError, match="blank"):
+        scorer.extend(scorer.initial_state(), None, [0, 1])

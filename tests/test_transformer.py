@@ -257,19 +257,53 @@ def _brute_force(model, feats, flen, *, max_len, alpha, ctc_weight):
     return best
 
 
-@pytest.mark.parametrize("alpha,ctc_weight", [(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (0.5, 0.3)])
-def test_beam_search_finds_the_brute_force_optimum(alpha, ctc_weight):
+@pytest.mark.parametrize("ctc_mode", ["joint", "rescore"])
+@pytest.mark.parametrize("alpha,ctc_weight", [(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (0.5, 0.3), (0.0, 1.0)])
+def test_beam_search_finds_the_brute_force_optimum(alpha, ctc_weight, ctc_mode):
     """Alphabet " a" (3 ids with the end token): a beam of 16 >= 2**4 keeps every prefix, so it must
-    find the best of all 31 strings of <= 4 symbols, under length normalisation and CTC rescoring."""
+    find the best of all 31 strings of <= 4 symbols, under length normalisation and CTC rescoring, whether
+    the CTC prefix scores also steer the search (joint) or not."""
     model = _model(6, alphabet=" a", vocab_size=3, n_conv=2)
     with torch.no_grad():                                      # a peaky model, so the scores spread out
         model.out.weight.mul_(8.0)
         model.ctc_head.weight.mul_(4.0)
     feats, flen = torch.randn(1, 24, 40), torch.tensor([24])
-    hyp = model.infer(feats, flen, beam_width=16, max_len=4, length_alpha=alpha, ctc_weight=ctc_weight)[0]
+    hyp = model.infer(feats, flen, beam_width=16, max_len=4, length_alpha=alpha, ctc_weight=ctc_weight,
+                      ctc_mode=ctc_mode)[0]
     tokens, score = _brute_force(model, feats, flen, max_len=4, alpha=alpha, ctc_weight=ctc_weight)
     assert hyp.tokens == tokens
     assert hyp.score == pytest.approx(score, abs=1e-5)
+
+
+def test_joint_ctc_scores_keep_in_the_beam_what_the_audio_says():
+    """A decoder that wants to say "   " (a loop of spaces), a CTC head whose frames clearly spell "b". With a
+    beam of 2, the decoder alone keeps " " and "a" and never sees "b": CTC rescoring can only choose among
+    what it kept. Joint scoring (CTC prefix probabilities during the search) keeps "b" and finds it."""
+    model = _model(11, alphabet=" ab", vocab_size=4)
+    dec_lp = torch.log(torch.tensor([0.05, 0.85, 0.06, 0.04]))               # </s>, " ", "a", "b"
+
+    def fake_step(last, position, cache, memory, memory_mask):
+        for i in range(len(cache)):                                          # the beam reorders the cache
+            cache[i] = torch.zeros(len(last), position + 1, 1)
+        return dec_lp.expand(len(last), -1).clone()
+
+    model._step = fake_step
+    frames = torch.full((6, 4), 0.01)
+    frames[:, 0] = 0.97                                                      # blank ...
+    frames[1] = torch.tensor([0.01, 0.01, 0.01, 0.97])                       # ... "b" ...
+    ctc_lp = (frames / frames.sum(1, keepdim=True)).log()
+    memory, mlen = torch.zeros(1, 6, model.config.d_model), torch.tensor([6])
+    kw = dict(beam_width=2, max_len=3, alpha=1.0, ctc_weight=0.5)
+    rescored = model._beam(memory, mlen, ctc_lp, joint=False, **kw)
+    joint = model._beam(memory, mlen, ctc_lp, joint=True, **kw)
+    assert 3 not in rescored.tokens
+    assert joint.tokens == [3], joint
+
+
+def test_ctc_mode_must_be_joint_or_rescore():
+    model = _model(12)
+    with pytest.raises(ParameterError, match="ctc_mode='both' must be 'joint' or 'rescore'"):
+        model.infer(torch.randn(1, 30, 40), torch.tensor([30]), beam_width=2, ctc_weight=0.3, ctc_mode="both")
 
 
 def test_ctc_rescoring_uses_the_ctc_likelihood():

@@ -569,7 +569,7 @@ class TransformerRecognizer(nn.Module):
 
     @torch.no_grad()
     def infer(self, features: torch.Tensor, lengths, *, beam_width: int = 1, max_len: int | None = None,
-              length_alpha: float = 1.0, ctc_weight: float = 0.0) -> list:
+              length_alpha: float = 1.0, ctc_weight: float = 0.0, ctc_mode: str = "joint") -> list:
         """Free-running decoding of a batch; one :class:`Hypothesis` per utterance.
 
         Parameters
@@ -588,7 +588,15 @@ class TransformerRecognizer(nn.Module):
             1 ranks by the mean per-character score.
         ctc_weight : float
             Beam only: ``score = (1 - w) · log P_att + w · log P_ctc`` for finished
-            hypotheses, the CTC head's log-likelihood of the whole string (rescoring).
+            hypotheses, the CTC head's log-likelihood of the whole string.
+        ctc_mode : {"joint", "rescore"}
+            With ``ctc_weight > 0``: ``"joint"`` (Watanabe et al. 2017) also ranks the live
+            prefixes during the search by ``(1 - w) · log P_att + w · log psi_ctc``, the CTC
+            prefix probability (:class:`~course_lib.asr.ctc.CTCPrefixScorer`), so a prefix the
+            audio cannot support (a loop, a skipped word) leaves the beam early; the
+            ``1.5 · beam_width`` best next tokens under the decoder are scored so.
+            ``"rescore"``: the decoder alone chooses the beam; CTC only re-ranks finished
+            hypotheses.
 
         Returns
         -------
@@ -598,6 +606,8 @@ class TransformerRecognizer(nn.Module):
             raise ParameterError(f"beam_width={beam_width!r} must be a positive integer (1 = greedy)")
         if not 0.0 <= ctc_weight <= 1.0:
             raise ParameterError(f"ctc_weight={ctc_weight!r} must be in [0, 1]")
+        if ctc_mode not in ("joint", "rescore"):
+            raise ParameterError(f"ctc_mode={ctc_mode!r} must be 'joint' or 'rescore'")
         if length_alpha < 0:
             raise ParameterError(f"length_alpha={length_alpha!r} must be >= 0")
         memory, mem_lengths = self.encode(features, lengths)
@@ -611,7 +621,8 @@ class TransformerRecognizer(nn.Module):
                         for b, h in enumerate(hyps)]
             return hyps
         return [self._beam(memory[b:b + 1, : int(mem_lengths[b])], mem_lengths[b:b + 1], ctc_lp[b],
-                           beam_width=beam_width, max_len=limit[b], alpha=length_alpha, ctc_weight=ctc_weight)
+                           beam_width=beam_width, max_len=limit[b], alpha=length_alpha, ctc_weight=ctc_weight,
+                           joint=ctc_mode == "joint" and ctc_weight > 0)
                 for b in range(memory.shape[0])]
 
     def _step(self, last: torch.Tensor, position: int, cache: list, memory, memory_mask) -> torch.Tensor:
@@ -657,10 +668,17 @@ class TransformerRecognizer(nn.Module):
                 break
         return [Hypothesis(tokens[b], float(logp[b]), float(logp[b])) for b in range(B)]
 
-    def _beam(self, memory, mem_lengths, ctc_lp, *, beam_width, max_len, alpha, ctc_weight) -> Hypothesis:
+    def _beam(self, memory, mem_lengths, ctc_lp, *, beam_width, max_len, alpha, ctc_weight,
+              joint=False) -> Hypothesis:
         dev = memory.device
         live = [([], 0.0)]                                                    # (tokens, log P_att)
         finished = []                                                         # (tokens, log P_att incl. </s>)
+        if joint:                                                             # each live prefix's CTC state
+            from .ctc import CTCPrefixScorer
+
+            scorer = CTCPrefixScorer(ctc_lp[: int(mem_lengths[0])].double().cpu().numpy())
+            ctc_state = [scorer.initial_state()]
+            n_pre = min(max(int(1.5 * beam_width), beam_width), ctc_lp.shape[-1] - 1)
 
         def norm(n_tokens, s):
             return s / (n_tokens + 1) ** alpha
@@ -671,18 +689,27 @@ class TransformerRecognizer(nn.Module):
             n = len(live)
             last = torch.tensor([t[-1] if t else SOS_EOS for t, _ in live], dtype=torch.long, device=dev)
             lp = self._step(last, step, cache, memory.expand(n, -1, -1), memory_mask).double().cpu()   # (n, V)
-            cands = []
+            cands = []                                  # (tokens, log P_att, parent, rank key, CTC state)
             for i, (t, s) in enumerate(live):
                 finished.append((t, s + float(lp[i, SOS_EOS])))
-                if step < max_len:
+                if step < max_len and not joint:
                     top = torch.topk(lp[i, 1:], min(beam_width, lp.shape[1] - 1))
-                    cands += [(t + [int(c) + 1], s + float(v), i) for v, c in zip(top.values, top.indices)]
+                    cands += [(t + [int(c) + 1], s + float(v), i, s + float(v), None)
+                              for v, c in zip(top.values, top.indices)]
+                elif step < max_len:
+                    top = torch.topk(lp[i, 1:], n_pre)                        # pre-beam by the decoder
+                    ids = [int(c) + 1 for c in top.indices]
+                    psi, states = scorer.extend(ctc_state[i], t[-1] if t else None, ids)
+                    cands += [(t + [c], s + float(v), i, (1 - ctc_weight) * (s + float(v)) + ctc_weight * p, st)
+                              for v, c, p, st in zip(top.values, ids, psi, states)]
             if not cands:
                 break
-            cands.sort(key=lambda c: -c[1])
+            cands.sort(key=lambda c: -c[3])
             parents = torch.tensor([c[2] for c in cands[:beam_width]], device=dev)
             cache = [c[parents] for c in cache]                                # each survivor's history
-            live = [(t, s) for t, s, _ in cands[:beam_width]]
+            live = [(t, s) for t, s, _, _, _ in cands[:beam_width]]
+            if joint:
+                ctc_state = [st for _, _, _, _, st in cands[:beam_width]]
             # log-probabilities only fall: a live prefix's best possible normalised score is its
             # score now over the longest length it may still reach (alpha > 0) or its score now
             best_done = max(norm(len(t), s) for t, s in finished)
@@ -710,12 +737,14 @@ class TransformerRecognizer(nn.Module):
 
     @torch.no_grad()
     def transcribe(self, y, *, sr: int, beam_width: int = 1, ctc_weight: float | None = None,
-                   length_alpha: float = 1.0, decoder: str = "attention", lm=None, lm_weight: float = 0.0) -> str:
+                   length_alpha: float = 1.0, decoder: str = "attention", lm=None, lm_weight: float = 0.0,
+                   ctc_mode: str = "joint") -> str:
         """Text of one utterance ``y`` (mono, any sample rate; resampled inside).
 
         ``decoder="attention"`` (default): ``beam_width=1`` is greedy; more is beam search
-        rescored with the CTC head (``ctc_weight``, default ``config.ctc_weight``; 0 = attention
-        alone). ``decoder="ctc"``: the CTC head alone, greedy or prefix beam search (chapter 05's
+        with the CTC head (``ctc_weight``, default ``config.ctc_weight``; 0 = attention
+        alone), joint CTC/attention scoring of every prefix (``ctc_mode="joint"``) or CTC
+        rescoring of the finished hypotheses (``"rescore"``); see :meth:`infer`. ``decoder="ctc"``: the CTC head alone, greedy or prefix beam search (chapter 05's
         decoders). ``lm`` is not supported (None only; the argument exists so chapter 05's
         :func:`~course_lib.asr.training.evaluate` can call it).
         """
@@ -733,7 +762,7 @@ class TransformerRecognizer(nn.Module):
             return self.tokenizer.decode(ids).strip()
         w = self.config.ctc_weight if ctc_weight is None else ctc_weight
         hyp = self.infer(feats, lengths, beam_width=beam_width, length_alpha=length_alpha,
-                         ctc_weight=w if beam_width > 1 else 0.0)[0]
+                         ctc_weight=w if beam_width > 1 else 0.0, ctc_mode=ctc_mode)[0]
         return self.tokenizer.decode(hyp.tokens).strip()
 
     @torch.no_grad()

@@ -126,7 +126,8 @@ class _Decoding:
 
 def report(model, *, beam_width: int = 8, clips=None, progress: bool = True) -> dict:
     """Test metrics (voices never heard in training), per voice, comparable with chapter 05's ``report``:
-    sentences greedy / beam (attention alone) / beam rescored with CTC (``config.ctc_weight``) / the CTC
+    sentences greedy / beam (attention alone) / beam rescored with CTC (``config.ctc_weight``,
+    ``sentences_beam_ctc``) / beam with joint CTC/attention prefix scores (``sentences_beam_ctc_joint``) / the CTC
     head alone (greedy),
     connected digits greedy, sentences with babble and fan noise (test takes) at 10 dB greedy,
     parameter count. ``clips`` replaces the test sentences (e.g. a few for a quick look)."""
@@ -143,7 +144,10 @@ def report(model, *, beam_width: int = 8, clips=None, progress: bool = True) -> 
     out = {"n_parameters": int(sum(p.numel() for p in model.parameters()))}
     out["sentences_greedy"] = run(_Decoding(model, beam_width=1), sents, "greedy")
     out["sentences_beam"] = run(_Decoding(model, beam_width=beam_width, ctc_weight=0.0), sents, "beam")
-    out["sentences_beam_ctc"] = run(_Decoding(model, beam_width=beam_width, ctc_weight=w), sents, "beam+CTC")
+    out["sentences_beam_ctc"] = run(_Decoding(model, beam_width=beam_width, ctc_weight=w, ctc_mode="rescore"),
+                                    sents, "beam+CTC")
+    out["sentences_beam_ctc_joint"] = run(_Decoding(model, beam_width=beam_width, ctc_weight=w, ctc_mode="joint"),
+                                          sents, "beam, joint CTC")
     out["sentences_ctc_head_greedy"] = run(_Decoding(model, decoder="ctc"), sents, "CTC head")
     if clips is None:
         digits = training_clips("test", kinds=("digits",))
