@@ -276,8 +276,7 @@ def _connected(rec, train) -> dict:
         "clips": len(digit_clips), "strings": len(strings), "iterations": 3,
         "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
         "log_prob": [float(v) for v in emb.embedded_log_prob_]}
-    emb.config.warps = hmm.WARP_SEARCH
-    res["connected_wer_warp_search"] = wer(emb, f"the same + warp search {hmm.WARP_SEARCH}")
+    res["connected_wer_warp_search"] = wer(emb.with_warps(), f"the same + warp search {hmm.WARP_SEARCH}")
     return res
 
 
@@ -285,13 +284,9 @@ def _warp_search(rec, test) -> dict:
     """``rec`` (trained on isolated words) with the warp search ``hmm.WARP_SEARCH`` at test time: the test voices'
     20 words and digits, and the real FSDD test speakers in ``data/real`` (digits, as recorded), each beside
     the same models without it."""
-    import copy
-
     from course_lib import data, hmm
 
-    warped = copy.copy(rec)
-    warped.config = copy.copy(rec.config)
-    warped.config.warps = hmm.WARP_SEARCH
+    warped = rec.with_warps()
     test_digits = [c for c in test if c.label in data.DIGITS]
     real = data.real_digits(split="test")
     out = {"warps": list(hmm.WARP_SEARCH)}

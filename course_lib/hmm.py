@@ -1035,6 +1035,16 @@ class WordRecognizer:
                 best[label] = max(best.get(label, -np.inf), float(m.score(X)) / len(X))
         return best
 
+    def with_warps(self, warps=WARP_SEARCH) -> "WordRecognizer":
+        """The same trained models recognising with a warp search (``warps``, validated as in
+        :class:`RecognizerConfig`); this recogniser is left as it is."""
+        import copy
+        import dataclasses
+
+        out = copy.copy(self)                                   # shares the models; they are not changed
+        out.config = dataclasses.replace(self.config, warps=warps)
+        return out
+
     def _warped(self, y, sr):
         """``y`` resampled by each of ``config.warps`` (1.0: ``y`` itself), read at the same ``sr``."""
         from . import audio
@@ -1096,14 +1106,7 @@ class WordRecognizer:
         list of str
             The recognised words in order (``metrics.wer(" ".join(ref), " ".join(hyp))`` scores it).
         """
-        self._check_fitted()
-        if self.silence_ is None:
-            raise ParameterError("no silence model: fit() found no silence around the training words; "
-                                 "train on recordings with leading/trailing silence")
-        words = list(self.labels_ if words is None else words)
-        unknown = [w for w in words if w not in self.models_]
-        if unknown or not words:
-            raise ParameterError(f"words {unknown or words} are not trained labels {self.labels_}")
+        words = self._check_connected(self.labels_ if words is None else words)
         if not 0 < word_prob < 1:
             raise ParameterError(f"word_prob={word_prob!r} must be in (0, 1)")
         best = None
@@ -1131,13 +1134,7 @@ class WordRecognizer:
         (times in seconds, frame hop 10 ms); raises if the recording is too short
         to hold every state of every word.
         """
-        self._check_fitted()
-        if self.silence_ is None:
-            raise ParameterError("no silence model: fit() found no silence around the training words")
-        words = [words] if isinstance(words, str) else list(words)
-        unknown = [w for w in words if w not in self.models_]
-        if unknown or not words:
-            raise ParameterError(f"words {unknown or words} are not trained labels {self.labels_}")
+        words = self._check_connected([words] if isinstance(words, str) else words)
         X, _ = self._utterance_features(y, sr)
         best, owner = self._align_chain(X, words)
         if not np.isfinite(best.log_prob):
@@ -1147,6 +1144,19 @@ class WordRecognizer:
         k_of = np.array([owner[s][0] for s in best.path])
         return [(w, float(np.flatnonzero(k_of == k)[0] * hop), float((np.flatnonzero(k_of == k)[-1] + 1) * hop))
                 for k, w in enumerate(words)]
+
+    def _check_connected(self, words) -> list:
+        """What :meth:`transcribe`, :meth:`force_align` and :meth:`embedded_train` need: a fitted recogniser
+        with a silence model, and ``words`` (non-empty) among its labels. Returns ``words`` as a list."""
+        self._check_fitted()
+        if self.silence_ is None:
+            raise ParameterError("no silence model: fit() found no silence around the training words; "
+                                 "train on recordings with leading/trailing silence")
+        words = list(words)
+        unknown = [w for w in words if w not in self.models_]
+        if unknown or not words:
+            raise ParameterError(f"words {unknown or words} are not trained labels {self.labels_}")
+        return words
 
     def _align_chain(self, X, words):
         """Viterbi through :func:`_chain` of ``words``: ``(ViterbiResult, owner)``."""
@@ -1188,10 +1198,7 @@ class WordRecognizer:
         self, with ``embedded_log_prob_``: the summed Viterbi log-probability of
         the utterances at each round's alignment (it should rise).
         """
-        self._check_fitted()
-        if self.silence_ is None:
-            raise ParameterError("no silence model: fit() found no silence around the training words; "
-                                 "train on recordings with leading/trailing silence")
+        self._check_connected(self.labels_)
         if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
             raise ParameterError(f"n_iter={n_iter!r} must be a positive integer")
         cfg = self.config

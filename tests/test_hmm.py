@@ -575,15 +575,6 @@ def test_chain_makes_every_silence_optional(connected):
     assert set(np.flatnonzero(np.isfinite(log_b[-1]))) == {last_no, len(owner) - 1}
 
 
-def _with_warps(rec, warps):
-    import copy
-    import dataclasses
-
-    w = copy.copy(rec)
-    w.config = dataclasses.replace(rec.config, warps=warps)
-    return w
-
-
 def test_warp_search_scores_each_word_by_its_best_warp_per_frame(connected):
     """Re-derivation: each word's score is the larger per-frame log-likelihood of the clip as it is and of
     the clip resampled by 1 / 1.12 (every frequency x 1.12, 12 % shorter)."""
@@ -591,7 +582,7 @@ def test_warp_search_scores_each_word_by_its_best_warp_per_frame(connected):
 
     rec, _, tests = connected
     c = tests[0][1]
-    got = _with_warps(rec, (1.0, 1.12)).score(c.audio, sr=c.sr)
+    got = rec.with_warps((1.0, 1.12)).score(c.audio, sr=c.sr)
     X1 = rec.features(c.audio, sr=c.sr)
     Xw = rec.features(audio.resample(c.audio, orig_sr=c.sr, target_sr=round(c.sr / 1.12)), sr=c.sr)
     assert len(Xw) < len(X1)
@@ -609,7 +600,7 @@ def test_warp_search_undoes_a_warped_voice(connected):
     rec, _, tests = connected
     slow = [[SimpleNamespace(audio=audio.resample(c.audio, orig_sr=c.sr, target_sr=round(c.sr / 0.85)), sr=c.sr,
                              label=c.label) for c in t] for t in tests]
-    search = _with_warps(rec, hmm.WARP_SEARCH)
+    search = rec.with_warps()
     plain_wer, search_wer = _wer(rec, slow)[0], _wer(search, slow)[0]
     assert search_wer < plain_wer and search_wer <= 0.25, (plain_wer, search_wer)
     assert _wer(search, tests)[0] <= _wer(rec, tests)[0]
@@ -617,6 +608,9 @@ def test_warp_search_undoes_a_warped_voice(connected):
 
 @pytest.mark.parametrize("warps, match", [((), "must hold factors"), ((0.1, 1.0), "must hold factors"),
                                           ("fast", "must be a sequence of numbers"), (None, "must be a sequence")])
-def test_warp_search_bad_settings(warps, match):
+def test_warp_search_bad_settings(warps, match, connected):
     with pytest.raises(ParameterError, match=match):
         hmm.WordRecognizer(warps=warps)
+    with pytest.raises(ParameterError, match=match):
+        connected[0].with_warps(warps)
+    assert connected[0].config.warps == (1.0,)              # with_warps leaves the recogniser as it was
