@@ -413,6 +413,10 @@ class KeywordSpotter(nn.Module):
         """Logits ``(batch, n_labels)`` of features ``(batch, n_mels, frames)`` from :meth:`features`."""
         return self.net(x)
 
+    # the shortest clip :meth:`predict` takes, and what the error says of it (LanguageIdentifier sets its own)
+    _min_clip_s = 0.05
+    _too_short = "keyword spotting needs at least 50 ms (ideally a 1 s window around the word)"
+
     def _prepare(self, y, sr) -> torch.Tensor:
         from .audio import resample, to_mono
         from .validation import check_sr, valid_audio
@@ -422,9 +426,8 @@ class KeywordSpotter(nn.Module):
         if y.ndim == 2:
             y = to_mono(y)
         valid_audio(y, mono=True)
-        if len(y) < 0.05 * sr:
-            raise ParameterError(f"the clip is {len(y) / sr * 1000:.0f} ms long; keyword spotting needs at "
-                                 "least 50 ms (ideally a 1 s window around the word)")
+        if len(y) < self._min_clip_s * sr:
+            raise ParameterError(f"the clip is {len(y) / sr * 1000:.0f} ms long; {self._too_short}")
         y = y.astype(np.float32)
         if sr != self.config.sr:
             y = resample(y, orig_sr=sr, target_sr=self.config.sr)

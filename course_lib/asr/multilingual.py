@@ -265,13 +265,11 @@ class LangIdConfig(KwsConfig):
             raise ParameterError(f"arch={self.arch!r}: a LanguageIdentifier is a pooled CNN embedding, use 'cnn'")
 
 
-def _place(y: np.ndarray, *, sr: int, window_s: float, rng=None) -> np.ndarray:
-    """``y`` at a random (``rng``) or centred offset in a ``window_s`` window over a -65 dB noise floor;
-    a longer ``y`` is returned whole."""
-    from ..classify import centre_in_window, place_in_window
+def _place(y: np.ndarray, *, sr: int, window_s: float, rng: np.random.Generator) -> np.ndarray:
+    """``y`` at a random offset in a ``window_s`` window over a -65 dB noise floor (training windows; at
+    inference :meth:`KeywordSpotter.predict` centres instead); a longer ``y`` is returned whole."""
+    from ..classify import place_in_window
 
-    if rng is None:
-        return centre_in_window(y, sr=sr, window_s=window_s)
     if len(y) >= int(round(window_s * sr)):
         return np.asarray(y, dtype=np.float32)
     return place_in_window(y, sr=sr, rng=rng, window_s=window_s)
@@ -297,30 +295,14 @@ class LanguageIdentifier(KeywordSpotter):
     """
 
     Config = LangIdConfig
+    _min_clip_s = 0.1
+    _too_short = "language ID needs at least 100 ms of speech (a word or more)"
 
     def __init__(self, config: LangIdConfig | None = None):
         config = config if config is not None else LangIdConfig()
         if not isinstance(config, LangIdConfig):
             raise ParameterError(f"config must be a LangIdConfig, got {type(config).__name__}")
         super().__init__(config)
-
-    def _prepare(self, y, sr) -> torch.Tensor:
-        from ..audio import resample, to_mono
-        from ..validation import check_sr, valid_audio
-
-        sr = check_sr(sr)
-        y = np.asarray(y)
-        if y.ndim == 2:
-            y = to_mono(y)
-        valid_audio(y, mono=True)
-        if len(y) < 0.1 * sr:
-            raise ParameterError(f"the clip is {len(y) / sr * 1000:.0f} ms long; language ID needs at least "
-                                 "100 ms of speech (a word or more)")
-        y = y.astype(np.float32)
-        if sr != self.config.sr:
-            y = resample(y, orig_sr=sr, target_sr=self.config.sr)
-        w = _place(y, sr=self.config.sr, window_s=self.config.window_s)
-        return torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))[None].to(self.mel_fb.device)
 
     @torch.no_grad()
     def embed(self, y, *, sr: int) -> np.ndarray:
