@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 
-from course_lib import data, metrics, pretrained
+from course_lib import data, pretrained
+from course_lib.asr.training import evaluate
+from course_lib.asr.transformer_training import _Decoding
 
 
 def decoders(beam: int) -> dict:
@@ -29,20 +30,6 @@ def decoders(beam: int) -> dict:
             f"beam {beam} + CTC rescoring": {"beam_width": beam, "ctc_mode": "rescore"},
             f"beam {beam} + joint CTC": {"beam_width": beam, "ctc_mode": "joint"},
             "CTC head, greedy": {"decoder": "ctc"}}
-
-
-def score(model, clips, kw, *, text=lambda c: c.text) -> dict:
-    t0, audio_s = time.perf_counter(), sum(len(c.audio) / c.sr for c in clips)
-    by: dict = {}
-    for c in clips:
-        refs, hyps = by.setdefault(c.speaker, ([], []))
-        refs.append(text(c))
-        hyps.append(model.transcribe(c.audio, sr=c.sr, **kw))
-    refs = [r for rs, _ in by.values() for r in rs]
-    hyps = [h for _, hs in by.values() for h in hs]
-    return {"cer": metrics.cer(refs, hyps), "wer": metrics.wer(refs, hyps), "n": len(clips),
-            "per_voice_cer": {s: metrics.cer(r, h) for s, (r, h) in sorted(by.items())},
-            "rtf": (time.perf_counter() - t0) / audio_s}
 
 
 def main(argv=None) -> int:
@@ -59,12 +46,12 @@ def main(argv=None) -> int:
            "checkpoint_git_commit": (model.record.get("git_commit") or {}).get("commit"),
            "ctc_weight": model.config.ctc_weight, "results": {}}
     for set_name, clips in sets.items():
-        text = (lambda c: c.label) if set_name.startswith("real") else (lambda c: c.text)
         for dec, kw in decoders(args.beam).items():
-            r = score(model, clips, kw, text=text)
+            r = evaluate(_Decoding(model, **kw), clips, progress=False)    # corpus-level CER / WER per voice, RTF
+            r.pop("hypotheses")
             out["results"].setdefault(set_name, {})[dec] = r
             print(f"{set_name:34s} {dec:26s} CER {r['cer']:.3f} WER {r['wer']:.3f}  "
-                  + "  ".join(f"{v} {x:.3f}" for v, x in r["per_voice_cer"].items()) + f"  RTF {r['rtf']:.3f}",
+                  + "  ".join(f"{v} {x['cer']:.3f}" for v, x in r["per_voice"].items()) + f"  RTF {r['rtf']:.3f}",
                   flush=True)
     if args.json:
         with open(args.json, "w") as f:
