@@ -112,9 +112,10 @@ def test_sizes_promised_by_the_brief(rows):
 
 
 def test_corpus_size_under_budget():
-    """The corpus stays <= 150 MB (issue #9). Issue #9 says "data/ in total"; it predates the checkpoints, and
-    DESIGN.md ("Model chapters") gives data/models/ a budget of its own, <= 30 MB, which
-    tests/test_pretrained.py checks: so data/ is held to 150 + 30 MB (170 MB today)."""
+    """The audio corpus stays <= 150 MB. Issue #9's budget is stricter: data/ <= 150 MB in total, the
+    checkpoints in data/models/ (<= 30 MB, tests/test_pretrained.py) included. That total is NOT met today
+    (170 MB of files, 178 MB on disk; see the closing note of 2026-12-04): this test guards only the
+    corpus part, so that it cannot grow further, until the audio is cut and the bound here becomes the total."""
     total = sum(p.stat().st_size for p in data.DATA_DIR.rglob("*")
                 if p.is_file() and p.relative_to(data.DATA_DIR).parts[0] != "models")
     assert total <= 150e6, f"the corpus in data/ holds {total / 1e6:.1f} MB"
