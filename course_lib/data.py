@@ -385,7 +385,7 @@ def spoken_words(*, split: str | None = None, words=None, speakers=None, engine=
     The 24 voices of the first corpus (16 train, 4 valid, 4 test) have 3 takes
     of each word, tightly trimmed; the 54 training voices added by corpus v2
     (more espeak-ng variants, Festival, flite's 8 kHz kal, and pseudo-speakers
-    made by warping those) have 2 takes, each with 50-400 ms of natural silence and
+    made by warping those) have 1 take each, with 50-400 ms of natural silence and
     a low room tone around the speech. ``Clip.annotations["speech_start"]`` and
     ``["speech_end"]`` say where the speech is (for endpointing).
 

@@ -50,6 +50,7 @@ from . import config as _config
 from .errors import CourseLibError, ParameterError
 
 __all__ = ["MODELS_DIR", "ARCHITECTURES", "CheckpointError", "available", "load", "save", "verify",
+           "half_precision",
            "MfccStatsConfig", "mfcc_stats", "MfccLogReg"]
 
 #: Where the shipped checkpoints live (``<repository>/data/models``).
@@ -62,6 +63,30 @@ ARCHITECTURES = {
 }
 
 _MANIFEST_FIELDS = ("name", "file", "sha256", "bytes")
+
+#: Float tensors with at least this many elements are stored in half precision (see :func:`half_precision`).
+HALF_MIN_NUMEL = 256
+_HALF_MAX = float(torch.finfo(torch.float16).max)
+_HALF_TINY = float(torch.finfo(torch.float16).tiny)           # the smallest normal float16
+
+
+def half_precision(state: dict) -> dict:
+    """A state dict as it is shipped: float32 tensors of :data:`HALF_MIN_NUMEL` elements or more
+    in float16, the rest (biases, batch-norm statistics, counters) as they are.
+
+    float16 keeps 11 significant bits, so each stored weight is within 2**-11 (0.05 %) of the
+    trained one; :func:`load` copies them back into the float32 model. It halves what the
+    checkpoints take in ``data/`` (issue #9's 150 MB budget). A tensor whose values float16
+    cannot hold (beyond +-65504, or all below its smallest normal number) stays float32.
+    """
+    out = {}
+    for k, v in state.items():
+        big = float(v.detach().abs().max()) if v.numel() else 0.0
+        if v.dtype == torch.float32 and v.numel() >= HALF_MIN_NUMEL and _HALF_TINY <= big <= _HALF_MAX:
+            out[k] = v.detach().to(torch.float16)
+        else:
+            out[k] = v
+    return out
 
 
 class CheckpointError(CourseLibError, OSError):
@@ -187,12 +212,15 @@ def load(name: str, *, device=None, models_dir=None) -> torch.nn.Module:
     return model.to(device or _config.device()).eval()
 
 
-def save(model: torch.nn.Module, name: str, *, record: dict, models_dir=None) -> list[Path]:
+def save(model: torch.nn.Module, name: str, *, record: dict, models_dir=None, half: bool = True) -> list[Path]:
     """Write ``name``'s weights, config and training record and (re)list them in the manifest.
 
     Used by ``tools/train_models.py``; the model's class must be in :data:`ARCHITECTURES`
     or defined in a ``course_lib`` module (then ``NAME.json`` names it as
-    ``"course_lib.module:Class"``), and have a ``config`` dataclass attribute.
+    ``"course_lib.module:Class"``), and have a ``config`` dataclass attribute. With ``half``
+    (the default) the weights are stored by :func:`half_precision` and the record says so
+    (``record["weights_dtype"] = "float16"``); the record's metrics are the float32 model's,
+    and the checkpoint tests measure the model as :func:`load` gives it back.
     """
     from .train import save_weights
 
@@ -205,12 +233,14 @@ def save(model: torch.nn.Module, name: str, *, record: dict, models_dir=None) ->
                              "class; add it to ARCHITECTURES or define it in a course_lib module")
     models_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        save_weights(models_dir / f"{name}.safetensors", model.state_dict(), metadata={"name": name}),
+        save_weights(models_dir / f"{name}.safetensors",
+                     half_precision(model.state_dict()) if half else model.state_dict(), metadata={"name": name}),
         models_dir / f"{name}.json",
         models_dir / f"{name}.record.json",
     ]
     files[1].write_text(json.dumps({"architecture": arch, "config": _jsonable(asdict(model.config))},
                                    indent=1, sort_keys=True) + "\n")
+    record = {**record, "weights_dtype": "float16"} if half else record
     files[2].write_text(json.dumps(_jsonable(record), indent=1, sort_keys=True) + "\n")
     path = models_dir / "manifest.csv"
     rows = [r for r in _manifest(models_dir) if r["name"] != name] if path.exists() else []

@@ -172,9 +172,9 @@ def test_save_then_load_round_trip(tmp_path):
     files = pretrained.save(m, "tiny", record={"seed": 0}, models_dir=tmp_path)
     assert [f.name for f in files] == ["tiny.safetensors", "tiny.json", "tiny.record.json"]
     back = pretrained.load("tiny", models_dir=tmp_path, device="cpu")
-    assert back.config == cfg and back.record == {"seed": 0}
-    for k, v in m.state_dict().items():
-        assert torch.equal(back.state_dict()[k], v)
+    assert back.config == cfg and back.record == {"seed": 0, "weights_dtype": "float16"}
+    for k, v in m.state_dict().items():     # as saved, up to float16 rounding (see the next test)
+        assert torch.allclose(back.state_dict()[k], v, rtol=2.0 ** -11, atol=2.0 ** -25), k
     y = np.sin(np.arange(8000) * 0.05).astype(np.float32) * 0.3
     assert back.predict(y, sr=8000) == m.predict(y, sr=8000)
     spec = json.loads((tmp_path / "tiny.json").read_text())
@@ -184,6 +184,53 @@ def test_save_then_load_round_trip(tmp_path):
     with open(tmp_path / "manifest.csv", newline="") as f:
         assert [r["file"] for r in csv.DictReader(f)] == ["tiny.json", "tiny.record.json", "tiny.safetensors"]
 
+
+
+def test_half_precision_rounds_the_big_float_tensors_only():
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(16, 32, generator=g)
+    state = {"w": w, "bias": torch.randn(8, generator=g), "steps": torch.arange(300),
+             "huge": torch.full((300,), 1e6), "tiny": torch.full((300,), 1e-6), "zeros": torch.zeros(300),
+             "double": w.double()}
+    half = pretrained.half_precision(state)
+    assert half["w"].dtype == torch.float16
+    # float16's 11 significant bits: each weight within half a unit in the last place, 2**-11 relative
+    # (below its smallest normal number, 2**-14, the spacing is fixed at 2**-24: half of it absolute)
+    assert torch.all((half["w"].float() - w).abs() <= w.abs() * 2.0 ** -11 + 2.0 ** -25)
+    assert not torch.equal(half["w"].float(), w)                # it did round
+    for k in ("bias", "steps", "huge", "tiny", "zeros", "double"):     # too small, not float32, or out of range
+        assert half[k] is state[k], k
+
+
+def test_save_stores_half_and_load_gives_float32_back(tmp_path):
+    cfg = pretrained.MfccStatsConfig(labels=tuple(data.WORDS))
+    torch.manual_seed(0)
+    m = pretrained.MfccLogReg(cfg)                              # its weight matrix is 20 x n_features: stored half
+    m.set_normalisation(np.random.default_rng(0).standard_normal((10, cfg.n_features)))
+    pretrained.save(m, "w", record={}, models_dir=tmp_path)
+    from course_lib.train import load_weights
+    stored = load_weights(tmp_path / "w.safetensors")
+    assert {str(v.dtype) for v in stored.values()} >= {"torch.float16"}
+    back = pretrained.load("w", models_dir=tmp_path, device="cpu")
+    assert all(p.dtype == torch.float32 for p in back.parameters())
+    for k, v in m.state_dict().items():
+        assert torch.allclose(back.state_dict()[k], v, rtol=2.0 ** -11, atol=2.0 ** -25), k
+    y = np.sin(np.arange(16000) * 0.05).astype(np.float32) * 0.3
+    assert back.predict(y, sr=16000) == m.predict(y, sr=16000)
+    pretrained.save(m, "w32", record={}, models_dir=tmp_path, half=False)
+    assert all(v.dtype == torch.float32 for v in load_weights(tmp_path / "w32.safetensors").values())
+    assert pretrained.load("w32", models_dir=tmp_path, device="cpu").record == {}
+
+
+def test_every_shipped_checkpoint_is_stored_in_half_precision():
+    """Keeps data/ within issue #9's 150 MB: a checkpoint saved in float32 would double its share."""
+    from course_lib.train import load_weights
+    for name in pretrained.available():
+        stored = load_weights(pretrained.MODELS_DIR / f"{name}.safetensors")
+        big = {k: v for k, v in stored.items() if v.is_floating_point() and v.numel() >= pretrained.HALF_MIN_NUMEL}
+        assert big and all(v.dtype == torch.float16 for v in big.values()), name
+        record = json.loads((pretrained.MODELS_DIR / f"{name}.record.json").read_text())
+        assert record["weights_dtype"] == "float16", name
 
 
 class _Subclassed(pretrained.MfccLogReg):

@@ -32,7 +32,8 @@ with peaks at most -1 dBFS; music is normalised to -20 dBFS RMS, peaks at most -
   commands *yes no up down left right on off stop go*; each take varies the speaker's
   rate by up to +-8 % and pitch slightly (seeded). The 24 voices of the first corpus
   (all valid and test voices among them) have 3 takes, trimmed as above. The 54
-  training voices added by **corpus v2** have 2 takes that look like recordings: the
+  training voices added by **corpus v2** have 1 take (a second was cut in December 2026 to
+  keep `data/` within its 150 MB budget) that looks like a recording: the
   speech (normalised to -23 dBFS RMS) sits in **50-400 ms of leading and trailing
   silence** (drawn per clip) and a **room tone** under the whole clip (white noise
   through a leaky integrator, -78 to -64 dBFS RMS). Every speech row's `speech_start` /

@@ -77,7 +77,7 @@ GROOVES_PER_STYLE = {"train": 2, "valid": 1, "test": 1}
 MANIFEST_FIELDS = ["path", "kind", "label", "text", "speaker", "split", "duration",
                    "sample_rate", "tempo", "annotation", "engine", "language", "style",
                    "speech_start", "speech_end", "transform", "sha256"]
-TAKES_V2 = 2                                    # word takes per corpus-v2 training voice
+TAKES_V2 = 1                                    # word takes per corpus-v2 training voice
 SENTENCES_PER_SPEAKER_V2 = 12
 LEAD_SILENCE = (0.05, 0.40)                     # s of "room" before / after a v2 word
 NOISE_FLOOR_DBFS = (-78.0, -64.0)               # RMS of that room tone
@@ -277,7 +277,7 @@ def job_speaker(args) -> list[dict]:
 
 
 def job_speaker_v2(args) -> list[dict]:
-    """Words (2 takes, with natural silence and room tone) and sentences of a corpus-v2 voice."""
+    """Words (one take, with natural silence and room tone) and sentences of a corpus-v2 voice."""
     out_dir, seed, speaker, texts = args
     word_items = [(f"words/{speaker.id}/{w}_{t}.flac", w) for w in ct.WORDS for t in range(TAKES_V2)]
     sent_items = [(f"sentences/{speaker.id}/{speaker.id}_{i:03d}.flac", text) for i, text in enumerate(texts)]

@@ -605,6 +605,31 @@ RECIPES = {
 }
 
 
+def store_half(names, *, models_dir=None) -> int:
+    """Re-store shipped checkpoints trained before weights were saved in half precision
+    (``pretrained.half_precision``): the same model, its float32 weights rounded to float16,
+    the record kept and told where the weights came from (the float32 file's sha256)."""
+    from course_lib import pretrained
+
+    for name in names:
+        old = pretrained.verify(name, models_dir=models_dir)
+        weights = next(p for p in old if p.suffix == ".safetensors")
+        before = weights.stat().st_size
+        model = pretrained.load(name, device="cpu", models_dir=models_dir)
+        if model.record.get("weights_dtype") == "float16":
+            print(f"{name}: already stored in half precision")
+            continue
+        record = dict(model.record)
+        record["stored_half"] = {"command": f"python tools/train_models.py --store-half {name}",
+                                 "float32_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                                 "float32_bytes": before,
+                                 "note": "metrics were measured with the float32 weights; the checkpoint "
+                                         "tests measure the float16-stored ones"}
+        pretrained.save(model, name, record=record, models_dir=models_dir)
+        print(f"{name}: {before} -> {weights.stat().st_size} bytes")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -612,7 +637,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="models folder (default data/models)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--store-half", nargs="+", metavar="NAME", default=None,
+                        help="re-store these shipped float32 checkpoints in half precision (no training)")
     args = parser.parse_args(argv)
+    if args.store_half:
+        return store_half(args.store_half, models_dir=args.out)
     if args.list or args.name is None:
         print("\n".join(sorted(RECIPES)))
         return 0 if args.list else 2
