@@ -822,8 +822,14 @@ def answer_of(out) -> tuple[str, dict | None]:
 
 
 def _analysis_figure(y, sr, example=None, *, name: str, title: str):
-    """Spectrogram and MFCCs of ``y`` (left) beside those of a corpus example (right)."""
-    import matplotlib.pyplot as plt
+    """Spectrogram and MFCCs of ``y`` (left) beside those of a corpus example (right).
+
+    A bare ``matplotlib.figure.Figure``, not one from pyplot: a recording's callback draws it outside
+    any cell, and the inline backend shows every open pyplot figure under whichever cell finishes next
+    (under load, a cell run meanwhile got the figure). Nothing registers this one, so only the code that
+    made it shows it.
+    """
+    from matplotlib.figure import Figure
 
     from . import display, features, spectral
     from .audio import resample
@@ -831,8 +837,8 @@ def _analysis_figure(y, sr, example=None, *, name: str, title: str):
     columns = [(name, y, sr)]
     if example is not None:
         columns.append(example)
-    fig, axes = plt.subplots(2, len(columns), figsize=(5.2 * len(columns), 5.2), layout="constrained",
-                             squeeze=False)
+    fig = Figure(figsize=(5.2 * len(columns), 5.2), layout="constrained")
+    axes = fig.subplots(2, len(columns), squeeze=False)
     for k, (name, yk, srk) in enumerate(columns):
         yk = np.asarray(yk, dtype=np.float32)
         if srk != 16000:   # one rate for both columns, so the pictures compare

@@ -239,6 +239,19 @@ def test_say_it_figure_compares_recording_and_example():
     assert fig.axes[2].get_images()[0].get_extent()[1] == pytest.approx(1.0, abs=0.02)
 
 
+def test_say_it_figure_is_not_a_pyplot_figure():
+    """A recording's callback draws outside any cell: a pyplot figure would be shown by the inline backend
+    under whichever cell finished next (the browser test caught one under load). The figure is a bare
+    Figure, never registered with pyplot, and IPython still renders it (the static view shows it)."""
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+
+    before = plt.get_fignums()
+    fig = widgets._analysis_figure(tone(1.0, 16000), 16000, name="you", title="t")
+    assert plt.get_fignums() == before
+    assert print_figure(fig, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_say_it_bad_arguments():
     with pytest.raises(ParameterError, match="recognize=3"):
         widgets.say_it(3, static=True)
