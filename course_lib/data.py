@@ -383,7 +383,7 @@ def spoken_words(*, split: str | None = None, words=None, speakers=None, engine=
     """Isolated spoken words: digits and commands by 78 synthetic voices, 16 kHz.
 
     The 24 voices of the first corpus (16 train, 4 valid, 4 test) have 3 takes
-    of each word, tightly trimmed; the 54 training voices added by corpus v2
+    of each word (the 16 training voices 2), tightly trimmed; the 54 training voices added by corpus v2
     (more espeak-ng variants, Festival, flite's 8 kHz kal, and pseudo-speakers
     made by warping those) have 1 take each, with 50-400 ms of natural silence and
     a low room tone around the speech. ``Clip.annotations["speech_start"]`` and

@@ -467,13 +467,14 @@ def _run_together(clips, gap: float = 0.0):
 
 @pytest.fixture(scope="module")
 def connected():
-    """Default (Viterbi-trained) models of three words from 14 training voices; word sequences made by
+    """Default (Viterbi-trained) models of three words from 18 training voices; word sequences made by
     running one voice's clips together: training strings from the training voices, test strings from
-    two test voices (each test voice's clips in two orders). 14 voices (54 clips) since the corpus-v2
-    voices lost their second take in December 2026; before, 10 voices of the same every-fourth
-    selection (with 10 now, 42 clips: plain WER 0.42, after embedded training 0.125)."""
+    two test voices (each test voice's clips in two orders). Every fourth training voice (18, 66 clips)
+    since the December 2026 cuts took takes from the training voices; before, the first 10 of them
+    (with 10 now, 36 clips: plain WER 0.5, after embedded training 0.17; with 14, 48 clips, embedded
+    training no longer helped: 0.083 -> 0.083)."""
     words = ["yes", "no", "seven"]
-    train = data.spoken_words(split="train", words=words, speakers=data.speakers(split="train")[::4][:14])
+    train = data.spoken_words(split="train", words=words, speakers=data.speakers(split="train")[::4])
     rec = hmm.WordRecognizer(seed=0, n_augment=0).fit(train)
     rng = np.random.default_rng(0)
     by_voice: dict = {}
@@ -517,7 +518,7 @@ def test_force_align_puts_each_word_inside_its_own_recording(connected):
 
 def test_transcribe_reads_words_run_together(connected):
     """Models that heard each word alone read three of them run together, with or without pauses (measured:
-    WER 0.083; before the corpus cut, with 10 voices, 0.25: alicia's "seven" split in two, and 0.375 with
+    WER 0.083; before the corpus cuts, with 10 voices, 0.25: alicia's "seven" split in two, and 0.375 with
     the old insertion penalty, word_prob=0.05)."""
     rec, _, tests = connected
     wer, hyps = _wer(rec, tests)
@@ -539,7 +540,7 @@ def test_embedded_training_raises_the_alignment_score_and_keeps_the_topology(con
         np.testing.assert_allclose(m.transmat_.sum(axis=1), 1.0)
         assert not np.shares_memory(m.means_, rec.models_[label].means_)
     after, hyps = _wer(emb, tests)
-    # measured: 0.083 -> 0.0 (0.25 -> 0.0 before the cut)
+    # measured: 0.083 -> 0.0 (0.25 -> 0.0 before the cuts)
     assert after <= 0.1 and after < before, (before, after, hyps)
 
 
@@ -597,8 +598,8 @@ def test_warp_search_scores_each_word_by_its_best_warp_per_frame(connected):
 
 def test_warp_search_undoes_a_warped_voice(connected):
     """The test voices made 'longer' (every frequency x 0.85, as if resampled by a slower tape): the warp
-    search, which tries x 1.12 among others, reads them better than plain recognition (measured: WER 0.125 ->
-    0.0; 0.33 -> 0.17 before the corpus cut), and the unwarped voices no worse (0.083 -> 0.0)."""
+    search, which tries x 1.12 among others, reads them better than plain recognition (measured: WER 0.25 ->
+    0.0; 0.33 -> 0.17 before the corpus cuts), and the unwarped voices no worse (0.083 -> 0.042)."""
     from course_lib import audio
 
     rec, _, tests = connected

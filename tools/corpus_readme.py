@@ -31,7 +31,8 @@ with peaks at most -1 dBFS; music is normalised to -20 dBFS RMS, peaks at most -
 - **word** — `words/<speaker>/<word>_<take>.flac`: the digits *zero ... nine* and the
   commands *yes no up down left right on off stop go*; each take varies the speaker's
   rate by up to +-8 % and pitch slightly (seeded). The 24 voices of the first corpus
-  (all valid and test voices among them) have 3 takes, trimmed as above. The 54
+  (all valid and test voices among them) have 3 takes, trimmed as above (its 16 training
+  voices keep 2: the third was cut in December 2026 for the 150 MB budget). The 54
   training voices added by **corpus v2** have 1 take (a second was cut in December 2026 to
   keep `data/` within its 150 MB budget) that looks like a recording: the
   speech (normalised to -23 dBFS RMS) sits in **50-400 ms of leading and trailing

@@ -16,7 +16,7 @@ by the script itself; it is listed because it is handy for inspecting files.
 
 What it writes (see data/README.md, which this script also writes):
 
-- ``words/<speaker>/<word>_<take>.flac`` — digits and command words, 24 voices x 3 takes;
+- ``words/<speaker>/<word>_<take>.flac`` — digits and command words, 24 voices x 3 takes (training voices 2);
 - ``sentences/<speaker>/<speaker>_<nnn>.flac`` — 600 short sentences, 24 voices;
 - ``tts/slt_<nnnn>.flac`` — 300 sentences by one voice (flite slt), for Tacotron 2;
 - ``music/chords``, ``music/grooves``, ``music/genres`` — FluidSynth renderings of
@@ -62,6 +62,7 @@ SPEECH_SR = 16_000
 MUSIC_SR = 22_050
 NOISE_SR = 16_000
 TAKES = 3
+TAKES_V1_TRAIN = 2      # the first corpus's training voices keep takes 0-1 (take 2 cut for the 150 MB budget)
 SENTENCES_PER_SPEAKER = 25
 TTS_UTTERANCES = 300
 TTS_SPLIT = {"valid": 15, "test": 15}           # the rest is train
@@ -263,7 +264,7 @@ def job_speaker(args) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for word in ct.WORDS:
-            for take in range(TAKES):
+            for take in range(TAKES if speaker.split != "train" else TAKES_V1_TRAIN):
                 rel = f"words/{speaker.id}/{word}_{take}.flac"
                 y = synthesize(speaker, word, item_rng(seed, rel), tmp)
                 write_flac(out_dir / rel, y, SPEECH_SR)
