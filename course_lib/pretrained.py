@@ -81,11 +81,10 @@ def half_precision(state: dict) -> dict:
     """
     out = {}
     for k, v in state.items():
-        big = float(v.detach().abs().max()) if v.numel() else 0.0
-        if v.dtype == torch.float32 and v.numel() >= HALF_MIN_NUMEL and _HALF_TINY <= big <= _HALF_MAX:
-            out[k] = v.detach().to(torch.float16)
-        else:
-            out[k] = v
+        out[k] = v
+        if v.dtype == torch.float32 and v.numel() >= HALF_MIN_NUMEL:
+            if _HALF_TINY <= float(v.detach().abs().max()) <= _HALF_MAX:
+                out[k] = v.detach().to(torch.float16)
     return out
 
 

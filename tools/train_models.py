@@ -612,10 +612,9 @@ def store_half(names, *, models_dir=None) -> int:
     from course_lib import pretrained
 
     for name in names:
-        old = pretrained.verify(name, models_dir=models_dir)
-        weights = next(p for p in old if p.suffix == ".safetensors")
+        model = pretrained.load(name, device="cpu", models_dir=models_dir)     # checks every file's sha256
+        weights = Path(models_dir or pretrained.MODELS_DIR) / f"{name}.safetensors"
         before = weights.stat().st_size
-        model = pretrained.load(name, device="cpu", models_dir=models_dir)
         if model.record.get("weights_dtype") == "float16":
             print(f"{name}: already stored in half precision")
             continue
