@@ -75,6 +75,26 @@ def test_transcribe_takes_any_sample_rate_and_rejects_bad_audio():
         model.transcribe(np.zeros((2, 100), dtype=np.float32), sr=16000)
 
 
+def test_decode_of_log_probs_is_what_transcribe_returns():
+    """transcribe = decode(log_probs): greedy is the argmax path collapsed; the beam options (LM weight,
+    word bonus, lexicon) reach prefix_beam_search unchanged (benchmarks/ctc_decoding.py relies on it)."""
+    from course_lib.asr import ctc
+    from course_lib.asr.lm import WordNgramLM
+
+    torch.manual_seed(0)
+    model = CTCRecognizer(CTCConfig(**SMALL)).eval()
+    y = np.random.default_rng(1).normal(scale=0.1, size=12000).astype(np.float32)
+    lp = model.log_probs(y, sr=16000)
+    assert lp.shape == (int(model.output_lengths(torch.tensor(1 + 12000 // 160))), model.config.vocab_size)
+    assert np.allclose(np.exp(lp).sum(1), 1.0)
+    assert model.transcribe(y, sr=16000) == model.decode(lp) == model.tokenizer.decode(ctc.greedy_decode(lp)).strip()
+    lm = WordNgramLM.from_texts(["a cat", "the cat sat"])
+    kw = dict(beam_width=4, lm=lm, lm_weight=0.7, word_bonus=2.0, lexicon={"a", "cat", "the", "sat"})
+    ids = ctc.prefix_beam_search(lp, space=model.tokenizer.space, symbols=model.tokenizer.symbols, **kw)
+    assert model.transcribe(y, sr=16000, **kw) == model.decode(lp, **kw) == model.tokenizer.decode(ids).strip()
+    assert set(model.decode(lp, **kw).split()) <= kw["lexicon"]
+
+
 @pytest.mark.parametrize("bad,match", [
     (dict(hidden=0), "hidden"), (dict(n_conv=7), "n_conv"), (dict(dropout=1.0), "dropout"),
     (dict(fmax=9000.0), "fmax"), (dict(vocab_size=10), "vocab_size"),

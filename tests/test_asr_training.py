@@ -52,3 +52,39 @@ def test_dataset_items_and_transcripts():
     np.testing.assert_array_equal(plain[1][0].numpy(), clips[1].audio.astype(np.float32))
     with pytest.raises(ParameterError, match="empty"):
         training.SpeechDataset([], tok)
+
+
+def test_train_recognizer_warm_up_schedule_and_warm_start():
+    """The ctc_bigru recipe's options: ``warmup_steps`` trains with chapter 06's WarmupAdamW (its step
+    count and learning rate follow the schedule), ``init_from`` starts from the given weights (with a
+    vanishing learning rate the run ends on them) and refuses weights of another config by name."""
+    from course_lib.asr.models import CTCConfig, CTCRecognizer
+    from course_lib.asr.transformer_training import WarmupAdamW
+
+    clips = data.spoken_words(split="train", check=False)[:4]
+    cfg = CTCConfig(channels=8, n_conv=2, hidden=8, n_layers=1)
+    kw = dict(clips=clips, valid_clips=clips[:2], epochs=2, time_budget=None, batch_size=2, progress=False,
+              augment=False)
+    seen = []
+    orig = WarmupAdamW.step
+
+    def spy(self, closure=None):
+        out = orig(self, closure)
+        seen.append((self.param_groups[0]["n_steps"], self.param_groups[0]["lr"]))
+        return out
+
+    WarmupAdamW.step = spy
+    try:
+        model, history = training.train_recognizer(cfg, warmup_steps=3, lr=1e-3, **kw)
+    finally:
+        WarmupAdamW.step = orig
+    assert [n for n, _ in seen] == [1, 2, 3, 4]                      # 2 epochs x 2 batches
+    assert [lr for _, lr in seen] == pytest.approx([WarmupAdamW.schedule(n, lr=1e-3, warmup_steps=3)
+                                                    for n in (1, 2, 3, 4)])
+    torch.manual_seed(7)
+    start = CTCRecognizer(cfg)
+    warm, _ = training.train_recognizer(cfg, init_from=start, warmup_steps=1, lr=1e-12, **kw)
+    for (name, a), b in zip(start.state_dict().items(), warm.state_dict().values()):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-6, msg=name)
+    with pytest.raises(ParameterError, match="init_from"):
+        training.train_recognizer(cfg, init_from=CTCRecognizer(CTCConfig(channels=8, n_conv=2, hidden=16, n_layers=1)), **kw)

@@ -209,8 +209,9 @@ class CTCRecognizer(nn.Module):
         return self.frontend(wav, n_samples)
 
     @torch.no_grad()
-    def transcribe(self, y, *, sr: int, beam_width: int = 1, lm=None, lm_weight: float = 0.5) -> str:
-        """Text of one utterance ``y`` (mono, any sample rate; resampled inside)."""
+    def log_probs(self, y, *, sr: int) -> np.ndarray:
+        """Per-frame log-probabilities ``(frames after subsampling, vocab)`` of one utterance ``y``
+        (mono, any sample rate; resampled inside): what the decoders of :meth:`decode` search."""
         from .. import audio, validation
 
         y = np.asarray(y, dtype=np.float32)
@@ -221,13 +222,27 @@ class CTCRecognizer(nn.Module):
         wav = torch.from_numpy(np.ascontiguousarray(y))[None].to(device)
         feats, lengths = self.frontend(wav, torch.tensor([wav.shape[1]], device=device))
         out = self(feats, lengths)
-        lp = out.log_probs[: int(out.lengths[0]), 0].double().cpu().numpy()
-        if beam_width <= 1 and lm is None:
-            ids = _ctc.greedy_decode(lp)
+        return out.log_probs[: int(out.lengths[0]), 0].double().cpu().numpy()
+
+    def decode(self, log_probs: np.ndarray, *, beam_width: int = 1, lm=None, lm_weight: float = 0.5,
+               word_bonus: float = 0.0, lexicon=None) -> str:
+        """Text from :meth:`log_probs`: greedy (``beam_width=1``, no ``lm``, no ``lexicon``) or the prefix
+        beam search of :func:`course_lib.asr.ctc.prefix_beam_search` (shallow fusion with ``lm`` at
+        ``lm_weight`` plus ``word_bonus`` per word, words restricted to ``lexicon``)."""
+        if beam_width <= 1 and lm is None and lexicon is None:
+            ids = _ctc.greedy_decode(log_probs)
         else:
-            ids = _ctc.prefix_beam_search(lp, beam_width=max(beam_width, 1), lm=lm, lm_weight=lm_weight,
-                                          space=self.tokenizer.space, symbols=self.tokenizer.symbols)
+            ids = _ctc.prefix_beam_search(log_probs, beam_width=max(beam_width, 1), lm=lm, lm_weight=lm_weight,
+                                          word_bonus=word_bonus, lexicon=lexicon, space=self.tokenizer.space,
+                                          symbols=self.tokenizer.symbols)
         return self.tokenizer.decode(ids).strip()
+
+    def transcribe(self, y, *, sr: int, beam_width: int = 1, lm=None, lm_weight: float = 0.5,
+                   word_bonus: float = 0.0, lexicon=None) -> str:
+        """Text of one utterance ``y`` (mono, any sample rate; resampled inside):
+        :meth:`decode` of :meth:`log_probs`."""
+        return self.decode(self.log_probs(y, sr=sr), beam_width=beam_width, lm=lm, lm_weight=lm_weight,
+                           word_bonus=word_bonus, lexicon=lexicon)
 
     def config_dict(self) -> dict:
         return asdict(self.config)

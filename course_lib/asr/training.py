@@ -139,12 +139,15 @@ def training_clips(split: str = "train", *, kinds=("sentences", "words", "digits
 def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: int = 1000,
                      clips=None, valid_clips=None, batch_size: int = 16, lr: float = 2e-3, seed: int = 0,
                      augment: bool = True, checkpoint_dir=None, resume: bool = False, progress: bool = True,
-                     desc: str = "CTC"):
+                     desc: str = "CTC", warmup_steps: int | None = None, init_from=None):
     """Train a :class:`CTCRecognizer` with :func:`course_lib.train.fit`; return ``(model, history)``.
 
     Batches hold utterances of similar length (:class:`course_lib.batching.BucketBatchSampler`);
     validation is the CTC loss on ``valid_clips`` (default: the valid split's sentences and digit
-    strings), and the best epoch's weights are kept.
+    strings), and the best epoch's weights are kept. The optimiser is AdamW at ``lr``; with
+    ``warmup_steps`` it is chapter 06's :class:`~course_lib.asr.transformer_training.WarmupAdamW`
+    (linear warm-up to ``lr``, then inverse square-root decay). ``init_from`` (a trained recogniser
+    with the same config) continues from its weights with a fresh optimiser (a warm start).
     """
     from .. import train
     from ..batching import BucketBatchSampler, collate_padded
@@ -153,6 +156,15 @@ def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: 
     cfg = config if config is not None else CTCConfig()
     torch.manual_seed(seed)
     model = CTCRecognizer(cfg)
+    if init_from is not None:
+        if init_from.config != cfg:
+            raise ParameterError(f"init_from has config {init_from.config}, not {cfg}: the weights do not fit")
+        model.load_state_dict(init_from.state_dict())
+    optimizer = None
+    if warmup_steps is not None:
+        from .transformer_training import WarmupAdamW
+
+        optimizer = lambda p: WarmupAdamW(p, lr=lr, warmup_steps=warmup_steps, weight_decay=0.01)  # noqa: E731
     clips = training_clips("train") if clips is None else list(clips)
     if valid_clips is None:
         valid_clips = training_clips("valid", kinds=("sentences", "digits"))
@@ -161,7 +173,7 @@ def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: 
     sampler = BucketBatchSampler(train_set.lengths(), batch_size=batch_size, seed=seed)
     gen = torch.Generator().manual_seed(seed)
     history = train.fit(model, train_set, step_fn=lambda m, b: ctc_step(m, b, generator=gen),
-                        valid_data=valid_set, collate_fn=collate_padded, batch_sampler=sampler,
+                        optimizer=optimizer, valid_data=valid_set, collate_fn=collate_padded, batch_sampler=sampler,
                         batch_size=batch_size, lr=lr, epochs=epochs, time_budget=time_budget, seed=seed,
                         checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, desc=desc)
     return model.cpu().eval(), history
