@@ -217,7 +217,8 @@ def ctc_bigru(*, seed: int) -> tuple:
     Two stride-2 convolutions (40 ms output steps, as chapter 06's Transformer): a step costs about
     0.25 s on one thread where one stride-2 convolution (20 ms, the first shipped run: 8 epochs in
     72 min, CER 0.57) cost 0.6 s, so the same budget sees several times more epochs. AdamW with
-    chapter 06's warm-up schedule (peak $CTC_LR, default 1.5e-3, $CTC_WARMUP steps, default 400).
+    chapter 06's warm-up schedule (peak $CTC_LR, default 1.5e-3, $CTC_WARMUP steps, default 400;
+    $CTC_WARMUP=0: a constant learning rate, as the notebook's AdamW).
     $CTC_INIT=shipped continues from the committed data/models/ctc_bigru weights (same config; a warm
     start with a fresh optimiser); the record keeps the earlier run under "warm_start_from".
     """
@@ -237,7 +238,7 @@ def ctc_bigru(*, seed: int) -> tuple:
         warm_start.update({k: init.record["metrics"].get(k) for k in ("train_seconds", "epochs_run", "history")},
                           lr=lr, warmup_steps=warmup)
     model, history = training.train_recognizer(cfg, time_budget=budget, batch_size=16, lr=lr, seed=seed,
-                                               warmup_steps=warmup, init_from=init, checkpoint_dir=ckpt,
+                                               warmup_steps=warmup or None, init_from=init, checkpoint_dir=ckpt,
                                                resume=ckpt is not None, desc="ctc_bigru")
     test = training.report(model)
     best = history.epochs[history.best_epoch]
