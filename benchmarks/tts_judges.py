@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Two independent judges of the shipped Tacotron 2 on its 20 held-out sentences; writes a small JSON.
 
-    python benchmarks/tts_judges.py                     # ~2 min on one thread
+    python benchmarks/tts_judges.py                     # ~5 min on one thread
     python benchmarks/tts_judges.py --out /tmp/x.json --n 4
 
 The held-out sentences are chapter 12's: the slt test split (15) and the first 5 of its valid
@@ -16,6 +16,10 @@ the vocoder alone loses), and the Tacotron 2 synthesis
   speech), trigram language model and dictionary, **open vocabulary** (no grammar, no knowledge of
   the corpus's sentences): :class:`course_lib.asr.sphinx_lm.SphinxTranscriber`.
 
+The same judges also hear chapter 11's vocoders on the same sentences (``"vocoder"`` in the JSON):
+the original, chapter 11's Griffin-Lim and the shipped ``wavenet_vocoder``, both from the original's
+mel (issue #18: WaveNet's CER at most 1.5 x the original's, and below Griffin-Lim's).
+
 CER and WER at corpus level (``course_lib.metrics``, = jiwer), overall and per sentence, with the
 transcripts. Results: ``benchmarks/tts_judges.json`` (read by notebook 12 and its tests).
 """
@@ -27,6 +31,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from course_lib import data, metrics, pretrained
@@ -55,6 +60,37 @@ def judge(model, clips, recognizer) -> dict:
     return {"overall": overall, "per_clip": per}
 
 
+def vocoder_judges(voc, clips, judges) -> dict:
+    """Chapter 11's question on the same sentences: the original, Griffin-Lim (chapter 11's, 1024-point
+    frames) and the shipped WaveNet vocoder, both from the original's mel; WaveNet generates once
+    (``wavenet.vocoder_report``, seed 0) and every judge hears the same waveforms."""
+    from course_lib.tts import wavenet
+
+    names = list(judges)
+    t0 = time.perf_counter()
+    rep = wavenet.vocoder_report(voc, clips, recognizer=judges[names[0]], seed=0, progress=False)
+    cfg = voc.config.mel_config
+    versions = {"original": [np.asarray(c.audio, dtype=np.float32) for c in clips],
+                "griffin_lim": [wavenet.griffin_lim(wavenet.log_mel(np.asarray(c.audio, dtype=np.float32), cfg), cfg,
+                                                    n_samples=len(c.audio), seed=0) for c in clips],
+                "wavenet": rep["waves"]["wavenet"]}
+    refs = [c.text for c in clips]
+    out = {"samples_per_second": rep["samples_per_second"], "generation_seconds": rep["generation_seconds"]}
+    for name in names:
+        hyps = {k: [judges[name].transcribe(y, sr=cfg.sr) for y in ys] for k, ys in versions.items()}
+        o = {}
+        for k in versions:
+            o[f"cer_{k}"] = float(metrics.cer(refs, hyps[k]))
+            o[f"wer_{k}"] = float(metrics.wer(refs, hyps[k]))
+        out[name] = {"overall": o, "per_clip": [{"file": c.path.name, "text": c.text,
+                                                 **{f"asr_{k}": hyps[k][i] for k in versions}}
+                                                for i, c in enumerate(clips)]}
+        print(f"vocoder, {name:13s} " + "  ".join(f"{k}: CER {o[f'cer_{k}']:.3f} WER {o[f'wer_{k}']:.3f}"
+                                                   for k in versions), flush=True)
+    print(f"vocoder judges: {time.perf_counter() - t0:.0f} s")
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).with_name("tts_judges.json")))
@@ -71,6 +107,8 @@ def main(argv=None):
         o = out["judges"][name]["overall"]
         print(f"{name:13s} " + "  ".join(f"{k}: CER {o[f'cer_{k}']:.3f} WER {o[f'wer_{k}']:.3f}" for k in KEYS)
               + f"  ({time.perf_counter() - t0:.0f} s)")
+    if "wavenet_vocoder" in pretrained.available():
+        out["vocoder"] = vocoder_judges(pretrained.load("wavenet_vocoder", device="cpu"), clips, judges)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", args.out)
 
