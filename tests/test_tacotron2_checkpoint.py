@@ -1,11 +1,12 @@
 """The shipped Tacotron 2 (``tacotron2``): on the 20 held-out sentences (test split + valid[:5], never
-trained on) its alignment is diagonal, its stop token fires, its durations are close, and the
-recogniser of chapter 05 reads its Griffin-Lim speech about as well as it reads the real recordings.
+trained on) its alignment is diagonal, its stop token fires, its durations are close, and two
+recognisers read its Griffin-Lim speech no worse than measured.
 
 The floors/ceilings are just beyond what was measured when it was trained (see
-``data/models/tacotron2.record.json``, metrics.test). The issue's CER <= 30 % target is NOT met:
-the recogniser itself scores CER 0.575 on the *real* recordings of these sentences, so it cannot
-certify 30 % on anything; the synthesis scores 0.664 (measured).
+``data/models/tacotron2.record.json``, metrics.test) and, for the recognisers, in
+``benchmarks/tts_judges.json``. The issue's CER <= 30 % target is NOT met: chapter 05's
+recogniser (retrained December 2026; it reads the real recordings at CER 0.080) reads the
+synthesis at 0.322, PocketSphinx (open vocabulary, trained on real speech) at 0.592.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ FR_FOCUS_MIN = 0.68          # measured 0.718 (free running, mean max attention 
 TF_FOCUS_MIN = 0.70          # measured 0.732 (teacher forced)
 MONOTONIC_MIN = 0.98         # measured 1.000 free running, 0.998 teacher forced
 ABS_DURATION_ERROR_MAX = 0.09  # measured 0.066
-CER_SYNTH_MAX = 0.70         # measured 0.664 (real recordings: 0.575, Griffin-Lim of the real mels: 0.575)
-CER_GAP_MAX = 0.12           # measured 0.089 = synthesis - real
+CER_SYNTH_MAX = 0.342        # measured 0.322 by ctc_bigru (real recordings: 0.080, Griffin-Lim of the real mels: 0.070)
+CER_GAP_MAX = 0.262          # measured 0.242 = synthesis - real
 # PocketSphinx (open vocabulary, its own en-US model trained on real speech), a judge that owes nothing
-# to our corpus: it reads the originals far better than ctc_bigru does, and so shows the gap ctc_bigru hides.
+# to our corpus (ctc_bigru trained on the slt voice's other sentences): it hears a larger gap still.
 SPHINX_CER_REAL_MAX = 0.16   # measured 0.130 (benchmarks/tts_judges.json)
 SPHINX_CER_SYNTH_MAX = 0.66  # measured 0.614
 SPHINX_GAP_MIN = 0.30        # measured 0.484 = synthesis - original: NOT "about as well as the real speech"
