@@ -466,7 +466,7 @@ class TestCheckpoint:
     35 min). Its CER on the 100 test sentences (4 voices never heard in training) is what its record says,
     and no worse than measured: greedy 0.066, beam 8 + CTC rescoring 0.036, beam 8 + joint CTC/attention
     0.033 (benchmarks/transformer_decoding.py): the chapter's target (CER <= 5 %) is met by joint decoding;
-    the CTC head alone 0.104 (ctc_bigru: 0.574). The ceilings are the measured values + 0.02: they catch a
+    the CTC head alone 0.104 (ctc_bigru, chapter 05's BiGRU, retrained: 0.044 greedy). The ceilings are the measured values + 0.02: they catch a
     broken front end, decoder or checkpoint."""
 
     NAME = "asr_transformer"
@@ -515,7 +515,7 @@ class TestCheckpoint:
 
     def test_real_human_speakers(self, model):
         """The two real test speakers of data/real (FSDD takes 0-9, 8 kHz, never trained on), open vocabulary:
-        measured CER 0.2825 (lucas 0.130, theo 0.435); ctc_bigru 0.529 (benchmarks/real_digits_asr.py)."""
+        measured CER 0.2825 (lucas 0.130, theo 0.435); ctc_bigru 0.318 (benchmarks/real_digits_asr.py)."""
         from course_lib import data
 
         overall, per = self._cer_per_voice(model, data.real_digits(split="test"))
