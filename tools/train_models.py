@@ -480,7 +480,9 @@ def tacotron2(*, seed: int) -> tuple:
     Held out, never trained on nor used to choose: the 15 ``test`` sentences + valid[:5] (20).
     Measured on those 20: diagonality (teacher forced / free running), duration error, MCD, and
     chapter 05's recogniser (ctc_bigru) on the real recordings, on Griffin-Lim of the real mels and on
-    Griffin-Lim of the synthesis (CER).
+    Griffin-Lim of the synthesis (CER). $TACOTRON_INIT=shipped continues from the committed
+    data/models/tacotron2 weights (its mel normalisation kept; a fresh optimiser at $TACOTRON_LR, default
+    2e-3); the record keeps the earlier run under "warm_start_from".
     """
     import torch
 
@@ -490,13 +492,22 @@ def tacotron2(*, seed: int) -> tuple:
     torch.set_num_threads(1)
     budget = float(os.environ.get("TACOTRON_TIME_BUDGET", "2100"))
     guided = float(os.environ.get("TACOTRON_GUIDED", "10"))
+    lr = float(os.environ.get("TACOTRON_LR", "2e-3"))
     train_clips = data.tts_sentences(split="train")
     valid = data.tts_sentences(split="valid")
     held_out = data.tts_sentences(split="test") + valid[:5]
-    mean, std = tc.mel_stats(train_clips)
-    model = tc.Tacotron2(tc.Tacotron2Config(reduction=3, mel_mean=mean, mel_std=std))
+    warm_start = None
+    if os.environ.get("TACOTRON_INIT") == "shipped":
+        model, warm_start = _shipped_start("tacotron2")
+        prev = model.record["metrics"]
+        warm_start.update({k: prev.get(k) for k in ("train_seconds", "epochs_run", "best_epoch", "best_valid")},
+                          lr=lr, test_overall=prev["test"]["overall"])
+        model.train()
+    else:
+        mean, std = tc.mel_stats(train_clips)
+        model = tc.Tacotron2(tc.Tacotron2Config(reduction=3, mel_mean=mean, mel_std=std))
     result = tc.train_tacotron(model, tc.prepare(train_clips, model), valid_items=tc.prepare(valid[5:], model),
-                               time_budget=budget, batch_size=16, lr=2e-3, guided_weight=guided, seed=seed,
+                               time_budget=budget, batch_size=16, lr=lr, guided_weight=guided, seed=seed,
                                keep_best=True, desc="tacotron2")
     test = tc.evaluate_synthesis(model, held_out, recognizer=pretrained.load("ctc_bigru", device="cpu"),
                                  seed=seed)
@@ -505,7 +516,7 @@ def tacotron2(*, seed: int) -> tuple:
                "valid_monitor_files": [c.path.name for c in valid[5:]], "guided_weight": guided,
                "epochs_run": len(result.history), "best_epoch": best["epoch"], "best_valid": best,
                "history": result.history, "train_seconds": result.history[-1]["time"],
-               "n_parameters": model.n_parameters()}
+               "n_parameters": model.n_parameters(), "warm_start_from": warm_start}
     return model, metrics
 
 
