@@ -4,9 +4,10 @@ recognisers read its Griffin-Lim speech no worse than measured.
 
 The floors/ceilings are just beyond what was measured when it was trained (see
 ``data/models/tacotron2.record.json``, metrics.test) and, for the recognisers, in
-``benchmarks/tts_judges.json``. The issue's CER <= 30 % target is NOT met: chapter 05's
-recogniser (retrained December 2026; it reads the real recordings at CER 0.080) reads the
-synthesis at 0.322, PocketSphinx (open vocabulary, trained on real speech) at 0.592.
+``benchmarks/tts_judges.json``. The issue's CER <= 30 % target is met by both judges since the
+December 2026 warm start (25 more minutes, 356 epochs): chapter 05's recogniser reads the synthesis
+at CER 0.120 (the real recordings 0.080), PocketSphinx (open vocabulary, trained on real speech) at
+0.299 (the real recordings 0.130).
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from course_lib.tts import tacotron2 as tc
 NAME = "tacotron2"
 pytestmark = pytest.mark.skipif(NAME not in pretrained.available(), reason=f"{NAME} is not shipped")
 
-FR_FOCUS_MIN = 0.68          # measured 0.718 (free running, mean max attention weight per step)
-TF_FOCUS_MIN = 0.70          # measured 0.732 (teacher forced)
-MONOTONIC_MIN = 0.98         # measured 1.000 free running, 0.998 teacher forced
-ABS_DURATION_ERROR_MAX = 0.09  # measured 0.066
-CER_SYNTH_MAX = 0.342        # measured 0.322 by ctc_bigru (real recordings: 0.080, Griffin-Lim of the real mels: 0.070)
-CER_GAP_MAX = 0.262          # measured 0.242 = synthesis - real
+FR_FOCUS_MIN = 0.78          # measured 0.805 (free running, mean max attention weight per step)
+TF_FOCUS_MIN = 0.79          # measured 0.811 (teacher forced)
+MONOTONIC_MIN = 0.98         # measured 1.000 free running, 1.000 teacher forced
+ABS_DURATION_ERROR_MAX = 0.07  # measured 0.049
+CER_SYNTH_MAX = 0.14         # measured 0.120 by ctc_bigru (real recordings: 0.080, Griffin-Lim of the real mels: 0.070)
+CER_GAP_MAX = 0.06           # measured 0.040 = synthesis - real
 # PocketSphinx (open vocabulary, its own en-US model trained on real speech), a judge that owes nothing
 # to our corpus (ctc_bigru trained on the slt voice's other sentences): it hears a larger gap still.
 SPHINX_CER_REAL_MAX = 0.16   # measured 0.130 (benchmarks/tts_judges.json)
-SPHINX_CER_SYNTH_MAX = 0.66  # measured 0.614
-SPHINX_GAP_MIN = 0.30        # measured 0.484 = synthesis - original: NOT "about as well as the real speech"
+SPHINX_CER_SYNTH_MAX = 0.32  # measured 0.299
+SPHINX_GAP_MAX = 0.19        # measured 0.169 = synthesis - original (0.484 before the warm start)
 
 
 @pytest.fixture(scope="module")
@@ -101,4 +102,4 @@ def test_intelligibility_by_pocketsphinx_matches_the_published_table(model):
         assert abs(o[k] - table["overall"][k]) < 0.05, k
     assert o["cer_real"] <= SPHINX_CER_REAL_MAX
     assert o["cer_synth"] <= SPHINX_CER_SYNTH_MAX
-    assert o["cer_synth"] - o["cer_real"] >= SPHINX_GAP_MIN
+    assert o["cer_synth"] - o["cer_real"] <= SPHINX_GAP_MAX

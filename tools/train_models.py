@@ -679,7 +679,7 @@ def main(argv=None) -> int:
     from course_lib import config, pretrained, train
 
     # the recipe's settings that come from the environment belong to the command that made the model
-    prefix = {"asr_transformer": "TRANSFORMER_"}.get(args.name, args.name.split("_")[0].upper() + "_")
+    prefix = {"asr_transformer": "TRANSFORMER_", "tacotron2": "TACOTRON_"}.get(args.name, args.name.split("_")[0].upper() + "_")
     env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
                    if k.startswith(prefix) and not k.endswith("_CHECKPOINT_DIR"))
     command = (env + " " if env else "") + "python tools/train_models.py " + " ".join(
