@@ -22,31 +22,17 @@ import hashlib
 import itertools
 import json
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from course_lib import data, metrics, pretrained
+from course_lib import data, pretrained
 from course_lib.asr.lm import WordNgramLM
-from course_lib.asr.training import clip_text, lm_texts, noisy_clips
+from course_lib.asr.training import clip_text, lexicon, lm_texts, noisy_clips, score
 
 WEIGHTS = (0.2, 0.4, 0.7, 1.0, 1.5)
 BONUSES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
-
-
-def score(clips, hyps) -> dict:
-    """Corpus-level CER / WER overall and per voice."""
-    by_voice = defaultdict(lambda: ([], []))
-    for c, h in zip(clips, hyps):
-        by_voice[c.speaker][0].append(clip_text(c))
-        by_voice[c.speaker][1].append(h)
-    refs = [r for v in by_voice.values() for r in v[0]]
-    hs = [h for v in by_voice.values() for h in v[1]]
-    return {"cer": float(metrics.cer(refs, hs)), "wer": float(metrics.wer(refs, hs)), "n_clips": len(clips),
-            "per_voice": {v: {"cer": float(metrics.cer(r, h)), "wer": float(metrics.wer(r, h)), "n": len(r)}
-                          for v, (r, h) in sorted(by_voice.items())}}
 
 
 def main(argv=None) -> int:
@@ -57,8 +43,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     model = pretrained.load("ctc_bigru", device="cpu")
     lm = WordNgramLM.from_texts(lm_texts("train"))
-    lexicon = {w for t in lm_texts("train") for w in model.tokenizer.normalize(t).split()} | {
-        w for c in data.spoken_words(split="train", check=False) for w in model.tokenizer.normalize(clip_text(c)).split()}
+    words = lexicon(model.tokenizer)
     sets = {"valid sentences": data.sentences(split="valid"), "valid digit strings": data.digit_strings(split="valid"),
             "test sentences": data.sentences(split="test"), "test digit strings": data.digit_strings(split="test")}
     sets["test sentences, babble 10 dB"] = noisy_clips(sets["test sentences"], kinds=("babble",))
@@ -91,13 +76,13 @@ def main(argv=None) -> int:
     decoders = {"greedy": {}, f"beam {args.beam}": {"beam_width": args.beam},
                 f"beam {args.beam} + LM": {"beam_width": args.beam, "lm": lm, "lm_weight": w, "word_bonus": b},
                 f"beam {args.beam} + LM + lexicon": {"beam_width": args.beam, "lm": lm, "lm_weight": w,
-                                                     "word_bonus": b, "lexicon": lexicon}}
+                                                     "word_bonus": b, "lexicon": words}}
     out = {"command": "python benchmarks/ctc_decoding.py" + (f" --beam {args.beam}" if args.beam != 8 else ""),
            "checkpoint_git_commit": (model.record.get("git_commit") or {}).get("commit"),
            "checkpoint_weights_sha256": hashlib.sha256(
                (Path(__file__).resolve().parents[1] / "data" / "models" / "ctc_bigru.safetensors").read_bytes()).hexdigest(),
            "lm": "Kneser-Ney word bigram of the training split's sentence and digit-string transcripts",
-           "lexicon_size": len(lexicon), "valid_grid": grid, "chosen": {"lm_weight": w, "word_bonus": b},
+           "lexicon_size": len(words), "valid_grid": grid, "chosen": {"lm_weight": w, "word_bonus": b},
            "acoustic_rtf": rtf, "n_parameters": int(sum(p.numel() for p in model.parameters())), "results": {}}
     for name in sets:
         if name.startswith("valid"):

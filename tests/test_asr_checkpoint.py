@@ -69,19 +69,19 @@ def test_beam_search_with_the_language_model_meets_the_wer_targets(model):
     from pathlib import Path
 
     from course_lib.asr.lm import WordNgramLM
-    from course_lib.asr.training import clip_text, lm_texts
+    from course_lib.asr.training import clip_text, lexicon, lm_texts
 
     bench = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "ctc_decoding.json").read_text())
     lm = WordNgramLM.from_texts(lm_texts("train"))
-    lexicon = {w for t in lm_texts("train") for w in model.tokenizer.normalize(t).split()} | {
-        w for c in data.spoken_words(split="train", check=False) for w in model.tokenizer.normalize(clip_text(c)).split()}
+    words = lexicon(model.tokenizer)
+    assert len(words) == bench["lexicon_size"]
     kw = dict(beam_width=8, lm=lm, lm_weight=bench["chosen"]["lm_weight"], word_bonus=bench["chosen"]["word_bonus"])
     got = {}
     for name, clips in (("test sentences", data.sentences(split="test", check=False)),
                         ("test digit strings", data.digit_strings(split="test", check=False))):
         lps = [model.log_probs(c.audio, sr=c.sr) for c in clips]
         refs = [clip_text(c) for c in clips]
-        for dec, extra in (("beam 8 + LM", {}), ("beam 8 + LM + lexicon", {"lexicon": lexicon})):
+        for dec, extra in (("beam 8 + LM", {}), ("beam 8 + LM + lexicon", {"lexicon": words})):
             got[name, dec] = metrics.wer(refs, [model.decode(lp, **kw, **extra) for lp in lps])
             assert abs(got[name, dec] - bench["results"][name][dec]["wer"]) < 0.005, (name, dec)
     assert got["test sentences", "beam 8 + LM + lexicon"] <= 0.05

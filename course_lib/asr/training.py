@@ -25,7 +25,8 @@ import torch
 
 from ..errors import ParameterError
 
-__all__ = ["clip_text", "SpeechDataset", "ctc_step", "training_clips", "train_recognizer", "evaluate",
+__all__ = ["clip_text", "SpeechDataset", "ctc_step", "training_clips", "train_recognizer", "evaluate", "score",
+           "lexicon", "warm_start",
            "NOISE_KINDS"]
 
 #: Noise kinds mixed into training audio (their *train* takes; tests use the *test* takes).
@@ -136,6 +137,17 @@ def training_clips(split: str = "train", *, kinds=("sentences", "words", "digits
     return [c for k in kinds for c in loaders[k](split=split, check=False)]
 
 
+def warm_start(model, init_from):
+    """``model`` with the weights of ``init_from`` (a trained recogniser with the same config), or
+    unchanged when ``init_from`` is None; another config raises ``ParameterError`` naming it."""
+    if init_from is not None:
+        if init_from.config != model.config:
+            raise ParameterError(f"init_from has config {init_from.config}, not {model.config}: "
+                                 "the weights do not fit")
+        model.load_state_dict(init_from.state_dict())
+    return model
+
+
 def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: int = 1000,
                      clips=None, valid_clips=None, batch_size: int = 16, lr: float = 2e-3, seed: int = 0,
                      augment: bool = True, checkpoint_dir=None, resume: bool = False, progress: bool = True,
@@ -155,11 +167,7 @@ def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: 
 
     cfg = config if config is not None else CTCConfig()
     torch.manual_seed(seed)
-    model = CTCRecognizer(cfg)
-    if init_from is not None:
-        if init_from.config != cfg:
-            raise ParameterError(f"init_from has config {init_from.config}, not {cfg}: the weights do not fit")
-        model.load_state_dict(init_from.state_dict())
+    model = warm_start(CTCRecognizer(cfg), init_from)
     optimizer = None
     if warmup_steps is not None:
         from .transformer_training import WarmupAdamW
@@ -189,31 +197,42 @@ def evaluate(model, clips, *, beam_width: int = 1, lm=None, lm_weight: float = 0
     """
     from tqdm.auto import tqdm
 
-    from .. import metrics
-
-    by_voice = defaultdict(lambda: ([], []))
     hyps = []
     t0, audio_s = time.perf_counter(), 0.0
     for c in tqdm(clips, desc=desc, unit="clip", mininterval=1.0, disable=not progress):
-        hyp = model.transcribe(c.audio, sr=c.sr, beam_width=beam_width, lm=lm, lm_weight=lm_weight)
-        refs, hs = by_voice[c.speaker]
-        refs.append(clip_text(c))
-        hs.append(hyp)
-        hyps.append(hyp)
+        hyps.append(model.transcribe(c.audio, sr=c.sr, beam_width=beam_width, lm=lm, lm_weight=lm_weight))
         audio_s += len(c.audio) / c.sr
     elapsed = time.perf_counter() - t0
+    return score(clips, hyps) | {"rtf": elapsed / max(audio_s, 1e-9), "hypotheses": hyps}
+
+
+def score(clips, hyps) -> dict:
+    """Corpus-level CER and WER of the transcripts ``hyps`` against ``clip_text`` of ``clips``, overall
+    and per voice: ``{"cer", "wer", "n_clips", "per_voice": {voice: {"cer", "wer", "n"}}}``."""
+    from .. import metrics
+
+    by_voice = defaultdict(lambda: ([], []))
+    for c, h in zip(clips, hyps, strict=True):
+        refs, hs = by_voice[c.speaker]
+        refs.append(clip_text(c))
+        hs.append(h)
     all_refs = [r for v in by_voice.values() for r in v[0]]
     all_hyps = [h for v in by_voice.values() for h in v[1]]
     per_voice = {v: {"cer": float(metrics.cer(r, h)), "wer": float(metrics.wer(r, h)), "n": len(r)}
                  for v, (r, h) in sorted(by_voice.items())}
     return {"cer": float(metrics.cer(all_refs, all_hyps)), "wer": float(metrics.wer(all_refs, all_hyps)),
-            "per_voice": per_voice, "rtf": elapsed / max(audio_s, 1e-9), "n_clips": len(clips),
-            "hypotheses": hyps}
+            "per_voice": per_voice, "n_clips": len(clips)}
 
 
 def lm_texts(split: str = "train") -> list[str]:
     """Transcripts the word LM is estimated from: the split's sentences and digit strings."""
     return [clip_text(c) for c in training_clips(split, kinds=("sentences", "digits"))]
+
+
+def lexicon(tokenizer, split: str = "train") -> set[str]:
+    """The words of the split's transcripts (sentences, digit strings, spoken words), normalised by
+    ``tokenizer``: the lexicon constraint of the beam search."""
+    return {w for c in training_clips(split) for w in tokenizer.normalize(clip_text(c)).split()}
 
 
 def noisy_clips(clips, *, kinds=("babble", "fan"), snr_db: float = 10.0, seed: int = 0) -> list:

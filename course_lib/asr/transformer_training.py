@@ -89,16 +89,12 @@ def train_transformer(config=None, *, time_budget: float | None = 600.0, epochs:
     """
     from .. import train
     from ..batching import BucketBatchSampler, collate_padded
-    from .training import SpeechDataset, training_clips
+    from .training import SpeechDataset, training_clips, warm_start
     from .transformer import TransformerConfig, TransformerRecognizer
 
     cfg = config if config is not None else TransformerConfig()
     torch.manual_seed(seed)
-    model = TransformerRecognizer(cfg)
-    if init_from is not None:
-        if init_from.config != cfg:
-            raise ParameterError(f"init_from has config {init_from.config}, not {cfg}: the weights do not fit")
-        model.load_state_dict(init_from.state_dict())
+    model = warm_start(TransformerRecognizer(cfg), init_from)
     clips = training_clips("train") if clips is None else list(clips)
     if valid_clips is None:
         valid_clips = training_clips("valid", kinds=("sentences", "digits"))

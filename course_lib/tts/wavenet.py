@@ -846,7 +846,7 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
     All sentences are generated in one batch (padded with silence frames, cut back to
     each one's length). ``recognizer`` defaults to ``pretrained.load("ctc_bigru")``.
     Returns ``{"rows": [VocoderRow, ...], "cer_*": corpus means, "samples_per_second": ...,
-    "generation_seconds": ...}``.
+    "generation_seconds": ..., "waves": {"wavenet": [...], "griffin_lim": [...]}}`` (what was judged).
     """
     from .. import metrics, pretrained
 
@@ -862,9 +862,10 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
     t0 = time.perf_counter()
     gen = model.synthesize(batch, n_samples=n_total, seed=seed, progress=progress)      # (B, n_total)
     seconds = time.perf_counter() - t0
-    rows = []
+    rows, gls = [], []
     for c, y, m, g in zip(clips, waves, mels, gen):
         gl = griffin_lim(m, cfg, n_samples=len(y), seed=seed)
+        gls.append(gl)
         wn = g[:len(y)]
         ref = c.text
         rows.append(VocoderRow(Path(c.path).stem, ref, len(y) / cfg.sr,
@@ -876,7 +877,7 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
            "samples_per_second_per_item": (n_total - 1) / seconds}
     for key in ("cer_original", "cer_griffin_lim", "cer_wavenet"):
         out[key] = float(np.mean([getattr(r, key) for r in rows]))
-    out["waves"] = {"wavenet": [g[:len(y)] for g, y in zip(gen, waves)]}
+    out["waves"] = {"wavenet": [g[:len(y)] for g, y in zip(gen, waves)], "griffin_lim": gls}
     return out
 
 
