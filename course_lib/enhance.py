@@ -482,6 +482,11 @@ class MaskNetConfig:
     dilations : tuple of int
         One causal residual block (kernel 3) per entry; the receptive field is
         ``1 + 2 · sum(dilations)`` frames.
+    lookahead : tuple of int
+        One *centred* residual block (kernel 3, padded on both sides) per entry, after
+        the causal ones: each output frame then also sees ``sum(lookahead)`` future frames
+        (``lookahead_frames``; a fixed latency of that many hops on a stream). Default ``()``:
+        strictly causal.
     """
 
     sr: int = 16000
@@ -489,6 +494,7 @@ class MaskNetConfig:
     hop_length: int = 2 * HOP_LENGTH      # 16 ms: half the frames of the classical enhancers, half the training time
     channels: int = 96
     dilations: tuple = (1, 2, 4, 8, 1, 2, 4, 8)
+    lookahead: tuple = ()
 
     def __post_init__(self):
         self.sr = check_sr(self.sr)
@@ -499,6 +505,9 @@ class MaskNetConfig:
         self.dilations = tuple(self.dilations)
         if not self.dilations or not all(isinstance(d, int) and d >= 1 for d in self.dilations):
             raise ParameterError(f"dilations={self.dilations!r} must be a non-empty list of positive integers")
+        self.lookahead = tuple(self.lookahead)
+        if not all(isinstance(d, int) and d >= 1 for d in self.lookahead):
+            raise ParameterError(f"lookahead={self.lookahead!r} must be a list of positive integers (or empty)")
 
     @property
     def n_freq(self) -> int:
@@ -507,15 +516,22 @@ class MaskNetConfig:
     @property
     def receptive_field(self) -> int:
         """Frames of the past (including the current one) that one output frame sees."""
-        return 1 + 2 * sum(self.dilations)
+        return 1 + 2 * sum(self.dilations) + sum(self.lookahead)
+
+    @property
+    def lookahead_frames(self) -> int:
+        """Frames of the future that one output frame sees (0: causal)."""
+        return sum(self.lookahead)
 
 
 class _CausalBlock(torch.nn.Module):
-    """Residual block: LayerNorm per frame -> causal dilated conv (kernel 3) -> PReLU -> 1x1 conv."""
+    """Residual block: LayerNorm per frame -> causal dilated conv (kernel 3) -> PReLU -> 1x1 conv.
 
-    def __init__(self, channels: int, dilation: int):
+    ``centred=True``: the convolution is padded on both sides (one frame ``dilation`` ahead)."""
+
+    def __init__(self, channels: int, dilation: int, centred: bool = False):
         super().__init__()
-        self.pad = 2 * dilation                                # left padding only: no look-ahead
+        self.pad = (dilation, dilation) if centred else (2 * dilation, 0)    # causal: left padding only
         self.norm = torch.nn.LayerNorm(channels)
         self.conv = torch.nn.Conv1d(channels, channels, 3, dilation=dilation)
         self.act = torch.nn.PReLU(channels)
@@ -523,7 +539,7 @@ class _CausalBlock(torch.nn.Module):
 
     def forward(self, h):                                      # (B, C, T)
         z = self.norm(h.transpose(1, 2)).transpose(1, 2)       # normalise each frame over channels (causal)
-        z = self.conv(torch.nn.functional.pad(z, (self.pad, 0)))
+        z = self.conv(torch.nn.functional.pad(z, self.pad))
         return h + self.mix(self.act(z))
 
 
@@ -558,7 +574,8 @@ class MaskNet(torch.nn.Module):
         self.register_buffer("feat_mean", torch.zeros(f))
         self.register_buffer("feat_std", torch.ones(f))
         self.inp = torch.nn.Conv1d(f, c, 1)
-        self.blocks = torch.nn.ModuleList(_CausalBlock(c, d) for d in config.dilations)
+        self.blocks = torch.nn.ModuleList([*(_CausalBlock(c, d) for d in config.dilations),
+                                           *(_CausalBlock(c, d, centred=True) for d in config.lookahead)])
         self.out = torch.nn.Conv1d(c, f, 1)
 
     def spectrum(self, y: torch.Tensor) -> torch.Tensor:
@@ -611,6 +628,27 @@ class MaskNet(torch.nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    def with_lookahead(self, lookahead) -> "MaskNet":
+        """A copy of this (causal) model with centred blocks ``lookahead`` appended, computing the
+        same masks until trained: the new blocks' output convolutions start at zero, so each is
+        the identity (its residual adds nothing). A warm start for a model that may look ahead.
+        """
+        import dataclasses
+
+        if self.config.lookahead:
+            raise ParameterError(f"this model already looks ahead (lookahead={self.config.lookahead})")
+        cfg = dataclasses.replace(self.config, lookahead=tuple(lookahead))
+        if not cfg.lookahead:
+            raise ParameterError("lookahead=() adds nothing: give one dilation per new block, e.g. (1, 2)")
+        new = MaskNet(cfg).to(self.feat_mean.device)
+        missing, unexpected = new.load_state_dict(self.state_dict(), strict=False)
+        assert not unexpected and all(k.startswith("blocks.") for k in missing), (missing, unexpected)
+        with torch.no_grad():
+            for block in new.blocks[len(cfg.dilations):]:
+                block.mix.weight.zero_()
+                block.mix.bias.zero_()
+        return new
 
 
 class MixtureDataset(torch.utils.data.Dataset):

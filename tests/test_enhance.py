@@ -269,6 +269,46 @@ def test_masknet_is_causal():
     assert not torch.equal(a[..., last_clean + 2:], b[..., last_clean + 2:])
 
 
+@pytest.mark.parametrize("lookahead", [(1,), (1, 2, 4)])
+def test_masknet_lookahead_sees_exactly_its_future_frames(lookahead):
+    """A centred block of dilation d lets frame t see frame t + d: with ``lookahead`` the mask of frame
+    t changes when the features of frame t + sum(lookahead) change, and never for any later frame
+    (brute force over the features, the STFT left out: mask_from_spectrum on a random spectrum)."""
+    torch.manual_seed(0)
+    net = enhance.MaskNet(enhance.MaskNetConfig(channels=16, dilations=(1, 2), lookahead=lookahead)).eval()
+    L = net.config.lookahead_frames
+    assert L == sum(lookahead) and net.config.receptive_field == 1 + 2 * 3 + L
+    Y = torch.randn(1, net.config.n_freq, 40, dtype=torch.complex64)
+    t = 20
+    for future in range(1, 8):
+        Y2 = Y.clone()
+        Y2[..., t + future] *= 3.0
+        with torch.no_grad():
+            changed = not torch.equal(net.mask_from_spectrum(Y)[..., t], net.mask_from_spectrum(Y2)[..., t])
+        assert changed == (future <= L), (future, L)
+
+
+def test_with_lookahead_starts_as_the_causal_model():
+    """The warm start of tools/train_models.py ($ENHANCE_LOOKAHEAD): the appended blocks start as the
+    identity, so the masks are those of the causal model exactly, while the new blocks do look ahead
+    once their output convolutions are non-zero."""
+    torch.manual_seed(0)
+    causal = enhance.MaskNet(enhance.MaskNetConfig(channels=16, dilations=(1, 2))).eval()
+    ahead = causal.with_lookahead((1, 2)).eval()
+    assert ahead.config.lookahead == (1, 2) and ahead.config.dilations == causal.config.dilations
+    assert ahead.n_parameters() > causal.n_parameters()
+    y = torch.randn(2, 8000) * 0.1
+    with torch.no_grad():
+        assert torch.equal(causal(y), ahead(y))
+        for block in ahead.blocks[2:]:
+            block.mix.weight.normal_()
+        assert not torch.equal(causal(y), ahead(y))
+    with pytest.raises(ParameterError, match="already looks ahead"):
+        ahead.with_lookahead((1,))
+    with pytest.raises(ParameterError, match="adds nothing"):
+        causal.with_lookahead(())
+
+
 def test_masknet_shapes_and_parameter_count():
     cfg = enhance.MaskNetConfig()
     net = enhance.MaskNet(cfg)
@@ -282,7 +322,7 @@ def test_masknet_shapes_and_parameter_count():
 
 @pytest.mark.parametrize("kw, match", [
     (dict(channels=0), "channels=0"), (dict(dilations=()), "dilations"), (dict(dilations=(1, 0)), "dilations"),
-    (dict(hop_length=1024), "hop_length=1024"), (dict(sr=-1), "sr"),
+    (dict(hop_length=1024), "hop_length=1024"), (dict(sr=-1), "sr"), (dict(lookahead=(0,)), "lookahead"),
 ])
 def test_masknet_config_validation(kw, match):
     with pytest.raises(ParameterError, match=match):

@@ -355,6 +355,34 @@ def test_training_learns_a_periodic_signal_and_continues_it():
         assert np.corrcoef(wn.mu_law_decode(out[p0:]), truth)[0, 1] > 0.95, temperature
 
 
+def test_train_vocoder_warm_start_takes_the_weights_and_normalisation():
+    """tools/train_models.py's $WAVENET_INIT=shipped: with a zero learning rate nothing of the given
+    model may move (its mel normalisation included, which a fresh model would take from the audio);
+    a model with another config is refused by name."""
+    cfg = wn.WaveNetConfig(n_layers=3, residual_channels=8, gate_channels=8, skip_channels=8, n_mels=80,
+                           cond_channels=8, hop_length=256, mel=wn.MEL)
+    rng = np.random.default_rng(0)
+    waves = [0.3 * rng.standard_normal(6000).astype(np.float32) for _ in range(2)]
+    torch.manual_seed(3)
+    given = wn.WaveNet(cfg)
+    with torch.no_grad():
+        for v in given.state_dict().values():
+            if v.is_floating_point():
+                v.add_(0.5)                            # nothing a fresh model or the audio would give
+    before = {k: v.clone() for k, v in given.state_dict().items()}
+    model, _ = wn.train_vocoder(cfg, waves, time_budget=5, batch_size=2, segment_samples=1000, copies=1,
+                                lr=0.0, init_from=given, progress=False)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    fresh, _ = wn.train_vocoder(cfg, waves, time_budget=5, batch_size=2, segment_samples=1000, copies=1,
+                                lr=0.0, progress=False)
+    assert not all(torch.equal(v, before[k]) for k, v in fresh.state_dict().items())
+    other = wn.WaveNet(wn.WaveNetConfig(n_layers=2, residual_channels=8, gate_channels=8, skip_channels=8,
+                                        n_mels=80, cond_channels=8, hop_length=256, mel=wn.MEL))
+    with pytest.raises(ParameterError, match="init_from has config"):
+        wn.train_vocoder(cfg, waves, time_budget=5, init_from=other, progress=False)
+
+
 # --------------------------------------------------------------------------- the shipped vocoder
 
 # Measured on the shipped wavenet_vocoder (first 0.5 s of the first four test sentences): 2.385 nats per

@@ -140,7 +140,9 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     $ENHANCE_TIME_BUDGET / $ENHANCE_FINETUNE_BUDGET override the two budgets and $ENHANCE_LR /
     $ENHANCE_FINETUNE_LR the two learning rates. $ENHANCE_INIT=shipped continues from the committed
     data/models/enhance_mask weights (their normalisation kept, a fresh optimiser); the record keeps
-    the earlier run's stages under "warm_start_from".
+    the earlier run's stages under "warm_start_from". With it, $ENHANCE_LOOKAHEAD=1,2,4 appends centred
+    blocks of those dilations to a causal checkpoint (MaskNet.with_lookahead: the same masks until trained),
+    so that each frame's gain also sees sum(dilations) future frames.
     """
     import torch
 
@@ -158,6 +160,11 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
         prev = model.record
         warm_start.update(how=prev.get("how"),
                           stages={k: v for k, v in prev["metrics"].items() if k.startswith("stage")})
+        lookahead = tuple(int(d) for d in os.environ.get("ENHANCE_LOOKAHEAD", "").split(",") if d)
+        if lookahead:                           # centred blocks appended, starting as the identity
+            model = model.with_lookahead(lookahead)
+            warm_start.update(lookahead_added=list(lookahead),
+                              test_overall=prev["metrics"]["test"]["overall"])
     for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
         model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s)
         best = history.epochs[history.best_epoch]
@@ -583,7 +590,10 @@ def wavenet_vocoder(*, seed: int) -> tuple:
     1..512, receptive field 1024 samples = 64 ms), 32 residual / 32 gate / 64 skip channels, 256 mu-law classes.
 
     Training: the slt TTS voice's training sentences (data.tts_sentences("train")), random 0.25 s segments at
-    frame boundaries, teacher forcing, AdamW 2e-3, $WAVENET_TIME_BUDGET seconds (1680) on one thread. Test: every
+    frame boundaries, teacher forcing, AdamW $WAVENET_LR (2e-3), $WAVENET_TIME_BUDGET seconds (1680) on one
+    thread, $WAVENET_COPIES (12) segments per sentence and epoch (validated after each epoch).
+    $WAVENET_INIT=shipped continues from the committed data/models/wavenet_vocoder weights (their mel
+    normalisation kept, a fresh optimiser); the record keeps the earlier run under "warm_start_from". Test: every
     test sentence resynthesised from its own log-mel (fast generation, one batch), ctc_bigru's CER on the
     original / Griffin-Lim (32 iterations) / WaveNet, per sentence; samples per second of fast generation; fast
     vs naive generation time at this receptive field, measured in the same run.
@@ -598,10 +608,21 @@ def wavenet_vocoder(*, seed: int) -> tuple:
     cfg = wavenet.WaveNetConfig(n_layers=10, dilation_cycle=10, residual_channels=32, gate_channels=32,
                                 skip_channels=64, n_mels=80, cond_channels=64, hop_length=256,
                                 mel=wavenet.MEL)
+    lr = float(os.environ.get("WAVENET_LR", "2e-3"))
+    copies = int(os.environ.get("WAVENET_COPIES", "12"))
     train_waves = [c.audio for c in data.tts_sentences(split="train")]
     valid_waves = [c.audio for c in data.tts_sentences(split="valid")]
+    init, warm_start = None, None
+    if os.environ.get("WAVENET_INIT") == "shipped":
+        init, warm_start = _shipped_start("wavenet_vocoder")
+        prev = init.record["metrics"]
+        warm_start.update({k: prev.get(k) for k in ("train_seconds", "epochs_run", "train_loss", "valid_loss")},
+                          test={k: prev["test"].get(k) for k in ("cer_original", "cer_griffin_lim", "cer_wavenet")})
+        if init.config != cfg:
+            raise SystemExit(f"the shipped wavenet_vocoder has config {init.config}, not the recipe's")
     model, history = wavenet.train_vocoder(cfg, train_waves, valid_waves=valid_waves, time_budget=budget,
-                                           seed=seed, batch_size=4, segment_samples=4000, copies=12, lr=2e-3)
+                                           seed=seed, batch_size=4, segment_samples=4000, copies=copies, lr=lr,
+                                           init_from=init)
     model.eval()
     report = wavenet.vocoder_report(model, data.tts_sentences(split="test"), seed=seed)
     speed = wavenet.generation_speed(model, n_samples=300, seed=seed)
@@ -614,7 +635,8 @@ def wavenet_vocoder(*, seed: int) -> tuple:
     metrics = {"test": test, "train_loss": last["train_loss"], "valid_loss": last.get("valid_loss"),
                "epochs_run": len(history.epochs), "train_seconds": history.wall_time,
                "n_parameters": model.n_parameters(), "receptive_field": model.receptive_field,
-               "history": history.to_dict()}
+               "history": history.to_dict(), "lr": lr, "copies": copies,
+               "warm_start_from": warm_start}
     return model, metrics
 
 

@@ -784,23 +784,31 @@ class VocoderSegments(torch.utils.data.Dataset):
 
 def train_vocoder(config: WaveNetConfig, waves, *, time_budget: float, seed: int = 0, batch_size: int = 8,
                   segment_samples: int = 8000, copies: int = 8, lr: float = 2e-3, valid_waves=None,
-                  checkpoint_dir=None, progress: bool = True):
+                  checkpoint_dir=None, progress: bool = True, init_from=None):
     """Train a mel-conditioned WaveNet on ``waves`` (mono float arrays at ``config.mel['sr']``).
 
     Notebook: 11_wavenet.ipynb
 
     Returns ``(model, history)`` from :func:`course_lib.train.fit` (teacher forcing,
-    AdamW, gradient clipping at 1, ``time_budget`` seconds).
+    AdamW, gradient clipping at 1, ``time_budget`` seconds). ``init_from`` (a trained
+    :class:`WaveNet` with the same config) continues from its weights and its mel
+    normalisation, with a fresh optimiser (a warm start); another config raises
+    ``ParameterError`` naming it.
     """
     from .. import train
 
     if not config.n_mels:
         raise ParameterError("a vocoder needs n_mels > 0 (local conditioning)")
     cfg = config.mel_config
+    if init_from is not None and init_from.config != config:
+        raise ParameterError(f"init_from has config {init_from.config}, not {config}: the weights do not fit")
     torch.manual_seed(seed)
     model = WaveNet(config)
     data = VocoderSegments(waves, cfg=cfg, segment_samples=segment_samples, copies=copies, seed=seed)
-    model.set_normalisation(data.mels)
+    if init_from is None:
+        model.set_normalisation(data.mels)
+    else:                                                      # weights and normalisation buffers
+        model.load_state_dict(init_from.state_dict())
     valid = None
     if valid_waves is not None:
         valid = VocoderSegments(valid_waves, cfg=cfg, segment_samples=segment_samples, copies=1, seed=seed + 1)
