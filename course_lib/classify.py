@@ -591,13 +591,16 @@ def _features_in_batches(model, waves, batch=256):
 def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epochs: int = 20,
               time_budget: float | None = None, spec_augment: bool = False, mixup: float = 0.0,
               lr: float = 3e-3, batch_size: int = 64, seed: int = 0, progress: bool = True,
-              desc: str | None = None):
+              desc: str | None = None, schedule: str = "constant"):
     """Train a :class:`KeywordSpotter` on 1 s windows (from :func:`kws_windows`) with :func:`course_lib.train.fit`.
 
     Features are computed once; ``spec_augment`` masks them per batch
     (:func:`course_lib.augment.spec_augment`, 2 frequency masks of up to 6 bands, 2 time
     masks of up to 10 %), ``mixup`` > 0 mixes pairs of the batch (:func:`course_lib.augment.mixup`).
-    One-cycle learning rate; the best epoch on ``valid`` (waves, targets) is kept.
+    AdamW (weight decay 10⁻³) at a constant ``lr``, or with ``schedule="one-cycle"`` on
+    :class:`course_lib.train.OneCycleAdamW` spread over ``epochs`` (so set ``epochs``, not only a
+    ``time_budget``: a budget that ends first stops the run at a high rate). The best epoch on
+    ``valid`` (waves, targets) is kept.
     ``desc`` labels the progress bar (default ``"kws <arch>"``; chapter 15's language ID passes its own).
 
     Returns
@@ -629,9 +632,18 @@ def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epoc
         out = m(x)
         return nn.functional.cross_entropy(out, t), out, t
 
+    if schedule == "one-cycle":
+        steps = epochs * -(-len(ytr) // batch_size)
+
+        def optimizer(p):
+            return train.OneCycleAdamW(p, lr=lr, total_steps=steps, weight_decay=1e-3)
+    elif schedule == "constant":
+        def optimizer(p):
+            return torch.optim.AdamW(p, lr=lr, weight_decay=1e-3)
+    else:
+        raise ParameterError(f"schedule={schedule!r}: choose 'constant' or 'one-cycle'")
     history = train.fit(model, (Xtr, ytr), valid_data=valid_data, step_fn=step, epochs=epochs,
-                        time_budget=time_budget, batch_size=batch_size, seed=seed,
-                        optimizer=lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=1e-3),
+                        time_budget=time_budget, batch_size=batch_size, seed=seed, optimizer=optimizer,
                         metrics={"accuracy": train.accuracy}, monitor="valid_accuracy" if valid else None,
                         progress=progress, desc=desc or f"kws {config.arch}")
     return model.cpu().eval(), history

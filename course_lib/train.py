@@ -51,11 +51,61 @@ from . import config
 from .errors import CourseLibError, ParameterError
 
 __all__ = ["fit", "evaluate", "accuracy", "History", "TrainingError", "to_device",
-           "save_weights", "load_weights", "is_rank0"]
+           "save_weights", "load_weights", "is_rank0", "OneCycleAdamW"]
 
 
 class TrainingError(CourseLibError):
     """Training cannot go on (a NaN loss, a checkpoint that does not match the model)."""
+
+
+# --------------------------------------------------------------------------- a learning-rate schedule
+
+class OneCycleAdamW(torch.optim.AdamW):
+    """AdamW on the one-cycle schedule (Smith & Topin 2019), step by step as
+    ``torch.optim.lr_scheduler.OneCycleLR`` with its defaults: the rate rises from
+    ``lr / 25`` to ``lr`` along a half cosine over the first ``pct_start`` of ``total_steps``,
+    then falls along a half cosine to ``lr / 25 / 10⁴`` at the last step (and stays there).
+    AdamW's betas stay fixed (OneCycleLR with ``cycle_momentum=False``).
+
+    Notebook: 07_audio_classification.ipynb
+
+    The schedule lives in the optimiser (``fit`` takes an optimiser, not a scheduler), and its
+    step count in the parameter groups, so it is saved and restored with the optimiser's
+    ``state_dict``. Pass it to :func:`fit` as
+    ``optimizer=lambda p: OneCycleAdamW(p, lr=..., total_steps=epochs * batches_per_epoch)``.
+    """
+
+    def __init__(self, params, *, lr: float = 1e-3, total_steps: int, pct_start: float = 0.3, **kwargs):
+        _check_int("total_steps", total_steps, allow_none=False)
+        if not 0 < pct_start < 1:
+            raise ParameterError(f"pct_start={pct_start!r} must lie strictly between 0 and 1")
+        super().__init__(params, lr=lr, **kwargs)
+        for g in self.param_groups:
+            g.setdefault("max_lr", lr)
+            g.setdefault("total_steps", total_steps)
+            g.setdefault("pct_start", pct_start)
+            g.setdefault("n_steps", 0)
+            g["lr"] = self.schedule(0, lr=lr, total_steps=total_steps, pct_start=pct_start)
+
+    @staticmethod
+    def schedule(n: int, *, lr: float, total_steps: int, pct_start: float = 0.3) -> float:
+        """The learning rate of step ``n`` (0-based: the first update uses ``n = 0``)."""
+        start, peak = lr / 25.0, lr
+        end = start / 1e4
+        up = float(pct_start * total_steps) - 1                  # the step at which the peak is reached
+        n = min(n, total_steps - 1)
+        if n <= up:
+            a, b, pct = start, peak, (n / up if up > 0 else 1.0)
+        else:
+            a, b, pct = peak, end, (n - up) / (total_steps - 1 - up)
+        return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    def step(self, closure=None):
+        for g in self.param_groups:
+            g["lr"] = self.schedule(g["n_steps"], lr=g["max_lr"], total_steps=g["total_steps"],
+                                    pct_start=g["pct_start"])
+            g["n_steps"] += 1
+        return super().step(closure)
 
 
 # --------------------------------------------------------------------------- history

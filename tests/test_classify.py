@@ -266,3 +266,21 @@ def test_predict_centres_a_short_clip_in_the_training_window():
     x = kws._prepare(long, 16000)
     assert x.shape == (1, 24000)
 
+
+
+def test_train_kws_learning_rate_schedules():
+    """schedule="one-cycle" puts train_kws on train.OneCycleAdamW over all its epochs: the last epoch
+    ends at the schedule's floor (lr / 25 / 1e4) and an early one is near the peak; "constant" stays
+    at lr; anything else is refused by name."""
+    rng = np.random.default_rng(0)
+    cfg = classify.KwsConfig(channels=(4, 8, 8), hidden=8)
+    waves = (0.1 * rng.standard_normal((40, 16000))).astype(np.float32)
+    targets = rng.integers(0, len(cfg.labels), 40)
+    _, h = classify.train_kws(cfg, waves, targets, epochs=5, batch_size=8, lr=3e-3, schedule="one-cycle",
+                              progress=False)
+    lrs = [e["lr"] for e in h.epochs]
+    assert lrs[-1] == pytest.approx(3e-3 / 25 / 1e4) and lrs[0] > 3e-3 * 0.5, lrs
+    _, h = classify.train_kws(cfg, waves, targets, epochs=2, batch_size=8, lr=3e-3, progress=False)
+    assert [e["lr"] for e in h.epochs] == [3e-3, 3e-3]
+    with pytest.raises(ParameterError, match="schedule='cosine'"):
+        classify.train_kws(cfg, waves, targets, epochs=1, schedule="cosine", progress=False)

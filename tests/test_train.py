@@ -339,3 +339,46 @@ def test_plot_history_draws_every_column():
     assert len(axes) == 1
     with pytest.raises(ParameterError, match="no loss or metric"):
         display.plot_history({"epoch": [0, 1]})
+
+
+# --------------------------------------------------------------------------- the one-cycle schedule
+
+@pytest.mark.parametrize("total, pct", [(100, 0.3), (37, 0.25), (5, 0.3)])
+def test_one_cycle_adamw_follows_torchs_one_cycle_lr(total, pct):
+    """Reference: torch.optim.lr_scheduler.OneCycleLR (its defaults: cosine, div 25, final div 1e4; momentum
+    not cycled, as ours keeps AdamW's betas) on a plain AdamW, step by step: the same rates and the same
+    updates; ours keeps the last rate after the schedule ends (torch raises)."""
+    w_ref, w = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
+    ref = torch.optim.AdamW([w_ref], lr=3e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(ref, max_lr=3e-3, total_steps=total, pct_start=pct,
+                                                cycle_momentum=False)
+    ours = train.OneCycleAdamW([w], lr=3e-3, total_steps=total, pct_start=pct)
+    for _ in range(total):
+        expected = ref.param_groups[0]["lr"]
+        for p, opt in ((w_ref, ref), (w, ours)):
+            opt.zero_grad()
+            (p ** 2).sum().backward()
+            opt.step()
+        assert ours.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12, abs=1e-18)
+        sched.step()
+    assert torch.allclose(w, w_ref, rtol=0, atol=1e-12)          # the same updates
+    last = ours.param_groups[0]["lr"]
+    ours.step()
+    assert ours.param_groups[0]["lr"] == last == pytest.approx(3e-3 / 25 / 1e4)
+    peak = max(train.OneCycleAdamW.schedule(n, lr=3e-3, total_steps=total, pct_start=pct) for n in range(total))
+    assert 0.9 * 3e-3 < peak <= 3e-3          # reached exactly only when pct_start * total_steps is a whole step
+
+
+def test_one_cycle_adamw_state_survives_a_resume_and_rejects_bad_settings():
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = train.OneCycleAdamW([w], lr=1e-2, total_steps=50)
+    for _ in range(7):
+        opt.step()
+    again = train.OneCycleAdamW([w], lr=1e-2, total_steps=50)
+    again.load_state_dict(opt.state_dict())
+    opt.step(), again.step()
+    assert again.param_groups[0]["n_steps"] == 8 and again.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    with pytest.raises(ParameterError, match="pct_start"):
+        train.OneCycleAdamW([w], lr=1e-2, total_steps=50, pct_start=1.0)
+    with pytest.raises(ParameterError, match="total_steps"):
+        train.OneCycleAdamW([w], lr=1e-2, total_steps=0)

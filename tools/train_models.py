@@ -312,8 +312,11 @@ def kws_cnn(*, seed: int) -> tuple:
     random offsets. Also recorded: the real-speech figure of the same recipe with the three real training
     speakers added ($KWS_REAL_BUDGET s; measurement only, that model is not shipped) and, when
     $KWS_ABLATION_BUDGET > 0, the ablation (no augmentation / + noise / + SpecAugment / + pitch & stretch).
-    Budget: $KWS_TIME_BUDGET seconds (660) on one thread, at most $KWS_EPOCHS epochs (200) of the one-cycle
-    schedule (set both so the schedule ends before the budget does); $KWS_CHANNELS the CNN's widths (12,24,32).
+    Budget: $KWS_TIME_BUDGET seconds (660) on one thread, at most $KWS_EPOCHS epochs (200); AdamW at $KWS_LR
+    (3e-3), constant, or with $KWS_SCHEDULE=one-cycle on the one-cycle schedule over $KWS_EPOCHS epochs (set the
+    budget so that the schedule ends before it does). Every checkpoint before December 2026 ran at a constant
+    rate: the docstrings spoke of a one-cycle schedule that train_kws did not have. $KWS_CHANNELS: the CNN's
+    widths (12,24,32).
     """
     import torch
 
@@ -325,6 +328,7 @@ def kws_cnn(*, seed: int) -> tuple:
     real_budget = float(os.environ.get("KWS_REAL_BUDGET", "240"))
     copies = int(os.environ.get("KWS_COPIES", "1"))
     epochs = int(os.environ.get("KWS_EPOCHS", "200"))
+    schedule, lr = os.environ.get("KWS_SCHEDULE", "constant"), float(os.environ.get("KWS_LR", "3e-3"))
     rng = np.random.default_rng(seed)
     cfg = classify.KwsConfig(arch="cnn", channels=tuple(int(c) for c in os.environ.get("KWS_CHANNELS", "12,24,32").split(",")))
     valid = classify.kws_windows("valid", rng=rng, copies=1, pitch_stretch=False)[:2]
@@ -355,7 +359,7 @@ def kws_cnn(*, seed: int) -> tuple:
             print(name, ablation[name], flush=True)
 
     model, history = classify.train_kws(cfg, W, T, valid=valid, epochs=epochs, time_budget=budget,
-                                        spec_augment=True, seed=seed)
+                                        spec_augment=True, seed=seed, schedule=schedule, lr=lr)
     test = scores(model)
     print("test", {k: v["accuracy"] for k, v in test.items()}, flush=True)
 
@@ -397,7 +401,8 @@ def kws_cnn(*, seed: int) -> tuple:
                "ablation": ablation, "latency_ms_per_1s_clip": classify.latency_ms(model),
                "valid_accuracy": best["valid_accuracy"], "train_accuracy": best["train_accuracy"],
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
-               "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model)}
+               "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model),
+               "schedule": schedule, "lr": lr}
     return model, metrics
 
 
