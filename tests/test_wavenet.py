@@ -11,6 +11,8 @@ generation sample for sample (float64, so that both compute the same CDF to
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import librosa
 import numpy as np
 import pytest
@@ -437,3 +439,25 @@ def test_vocoder_uses_the_mel_on_test_sentences(vocoder):
     wrong = _nll(vocoder, clips, mel_from=clips[1:] + clips[:1])
     assert own <= VOCODER_NLL + 0.05, own
     assert own < wrong - VOCODER_MEL_GAIN, (own, wrong)
+
+
+def test_vocoder_report_samples_at_the_given_temperature():
+    """vocoder_report's temperature reaches the sampler: at 0 the output is the argmax path
+    (equal to synthesize at temperature 0), at 1 a sampled one, and the report says which."""
+    from types import SimpleNamespace
+
+    cfg = wn.WaveNetConfig(n_layers=3, residual_channels=8, gate_channels=8, skip_channels=8, n_mels=80,
+                           cond_channels=8, hop_length=256, mel=wn.MEL)
+    torch.manual_seed(0)
+    model = wn.WaveNet(cfg).eval()
+    rng = np.random.default_rng(1)
+    clips = [SimpleNamespace(audio=(0.2 * rng.standard_normal(2000)).astype(np.float32), path=Path(f"s{i}.flac"),
+                             text="a b") for i in range(2)]
+    judge = SimpleNamespace(transcribe=lambda y, sr: "a b")
+    cold = wn.vocoder_report(model, clips, recognizer=judge, temperature=0.0, progress=False)
+    warm = wn.vocoder_report(model, clips, recognizer=judge, temperature=1.0, progress=False)
+    assert cold["temperature"] == 0.0 and warm["temperature"] == 1.0
+    mel = wn.log_mel(clips[0].audio)
+    argmax = model.synthesize(mel[None], n_samples=2000, temperature=0.0)[0]
+    assert np.array_equal(cold["waves"]["wavenet"][0], argmax)
+    assert not np.array_equal(cold["waves"]["wavenet"][0], warm["waves"]["wavenet"][0])

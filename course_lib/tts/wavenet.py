@@ -845,14 +845,16 @@ class VocoderRow(NamedTuple):
     cer_wavenet: float
 
 
-def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, progress: bool = True) -> dict:
+def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, temperature: float = 1.0,
+                   progress: bool = True) -> dict:
     """Intelligibility of vocoded test sentences, per sentence: the recogniser's CER on the
     original, on Griffin-Lim from the same mels, and on ``model``'s fast generation.
 
     Notebook: 11_wavenet.ipynb
 
     All sentences are generated in one batch (padded with silence frames, cut back to
-    each one's length). ``recognizer`` defaults to ``pretrained.load("ctc_bigru")``.
+    each one's length), sampling at ``temperature`` (:meth:`WaveNet.infer`).
+    ``recognizer`` defaults to ``pretrained.load("ctc_bigru")``.
     Returns ``{"rows": [VocoderRow, ...], "cer_*": corpus means, "samples_per_second": ...,
     "generation_seconds": ..., "waves": {"wavenet": [...], "griffin_lim": [...]}}`` (what was judged).
     """
@@ -868,7 +870,8 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
     batch = np.stack([np.pad(m, ((0, 0), (0, F_max - m.shape[1])), constant_values=silence) for m in mels])
     n_total = max(len(y) for y in waves)
     t0 = time.perf_counter()
-    gen = model.synthesize(batch, n_samples=n_total, seed=seed, progress=progress)      # (B, n_total)
+    gen = model.synthesize(batch, n_samples=n_total, seed=seed, temperature=temperature,
+                           progress=progress)                                          # (B, n_total)
     seconds = time.perf_counter() - t0
     rows, gls = [], []
     for c, y, m, g in zip(clips, waves, mels, gen):
@@ -880,7 +883,7 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, pro
                                metrics.cer(ref, recognizer.transcribe(y, sr=cfg.sr)),
                                metrics.cer(ref, recognizer.transcribe(gl, sr=cfg.sr)),
                                metrics.cer(ref, recognizer.transcribe(wn, sr=cfg.sr))))
-    out = {"rows": rows, "generation_seconds": seconds, "batch": len(clips),
+    out = {"rows": rows, "generation_seconds": seconds, "batch": len(clips), "temperature": temperature,
            "samples_per_second": len(clips) * (n_total - 1) / seconds,
            "samples_per_second_per_item": (n_total - 1) / seconds}
     for key in ("cer_original", "cer_griffin_lim", "cer_wavenet"):
