@@ -196,12 +196,13 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.950 clean, per voice m8 0.967 / alicia 0.95 / f5 1.00 / awb 0.883; a 96 k
-# parameter CNN, 150 epochs, 55 min on one thread, KWS_CHANNELS=32,64,128 KWS_COPIES=5 KWS_EPOCHS=150
-# KWS_TIME_BUDGET=4200 python tools/train_models.py kws_cnn) is BELOW the chapter's target of 0.97. These
-# floors, one clip below the measurements (1/240 overall, 1/60 per voice), guard the checkpoint as shipped
-# (a broken or swapped one fails); raise them to 0.97 when a retrained one meets it.
-KWS_FLOOR = 0.945
+# The shipped kws_cnn (record: 0.954 clean, per voice m8 0.983 / alicia 0.95 / f5 1.00 / awb 0.883; a 96 k
+# parameter CNN, 150 epochs of the one-cycle schedule, 57 min on one thread, KWS_CHANNELS=32,64,128
+# KWS_COPIES=5 KWS_EPOCHS=150 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=4200 python tools/train_models.py
+# kws_cnn) is BELOW the chapter's clean target of 0.97. These floors, one clip below the measurements
+# (1/240 overall, 1/60 per voice), guard the checkpoint as shipped (a broken or swapped one fails); raise
+# them to 0.97 when a retrained one meets it. (The constant-rate checkpoint before it: 0.950.)
+KWS_FLOOR = 0.95
 KWS_VOICE_FLOOR = 0.866
 
 
@@ -228,10 +229,29 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
     assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
 
 
+def test_shipped_kws_checkpoint_in_noise_meets_the_0_db_target():
+    """Chapter 07's noise targets, measured on the test voices with the noises' *test* takes (never
+    used in training), the record's windows (seeded): at 0 dB >= 0.75 (the target; measured 0.7625,
+    m8 .817 / alicia .683 / f5 .767 / awb .783); at 10 dB one clip below the measured 0.896 (the target
+    0.90 is not met: one clip short)."""
+    from course_lib import data, pretrained
+
+    kws = pretrained.load("kws_cnn", device="cpu")
+    clips = data.spoken_words(split="test")
+    acc = {}
+    for name, snr in (("10 dB", 10.0), ("0 dB", 0.0)):
+        w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1), snr_db=snr)
+        acc[name] = classify.evaluate_windows(kws, w, lab, voices)["accuracy"]
+        assert acc[name] == pytest.approx(kws.record["metrics"]["test_noisy"][name]["accuracy"], abs=0.01), name
+    assert acc["0 dB"] >= 0.75, acc
+    assert acc["10 dB"] >= 0.891, acc
+
+
 # measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded, centred in the 1 s
-# window by predict): 0.66 overall, lucas 0.78, theo 0.54 — the sim-to-real gap of issue #25 (target 0.90).
-KWS_REAL_FLOOR = 0.655
-KWS_REAL_SPEAKER_FLOOR = 0.53
+# window by predict): 0.685 overall, lucas 0.82, theo 0.55 — the sim-to-real gap of issue #25 (target 0.90).
+# (The constant-rate checkpoint before it: 0.66, lucas 0.78, theo 0.54.)
+KWS_REAL_FLOOR = 0.68
+KWS_REAL_SPEAKER_FLOOR = 0.54
 
 
 def test_shipped_kws_checkpoint_on_real_human_speakers():
