@@ -51,11 +51,23 @@ from . import config
 from .errors import CourseLibError, ParameterError
 
 __all__ = ["fit", "evaluate", "accuracy", "History", "TrainingError", "to_device",
-           "save_weights", "load_weights", "is_rank0", "OneCycleAdamW"]
+           "save_weights", "load_weights", "is_rank0", "OneCycleAdamW", "warm_start"]
 
 
 class TrainingError(CourseLibError):
     """Training cannot go on (a NaN loss, a checkpoint that does not match the model)."""
+
+
+def warm_start(model, init_from):
+    """``model`` with the weights (and buffers) of ``init_from``, a trained model with the same
+    ``config``, or unchanged when ``init_from`` is None; another config raises ``ParameterError``
+    naming it. The trainers' ``init_from=`` (CTC, Transformer, WaveNet vocoder) go through it."""
+    if init_from is not None:
+        if init_from.config != model.config:
+            raise ParameterError(f"init_from has config {init_from.config}, not {model.config}: "
+                                 "the weights do not fit")
+        model.load_state_dict(init_from.state_dict())
+    return model
 
 
 # --------------------------------------------------------------------------- a learning-rate schedule

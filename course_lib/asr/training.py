@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import ParameterError
+from ..train import warm_start  # noqa: F401  (re-exported: the recogniser trainers' warm start)
 
 __all__ = ["clip_text", "SpeechDataset", "ctc_step", "training_clips", "train_recognizer", "evaluate", "score",
            "lexicon", "warm_start",
@@ -135,17 +136,6 @@ def training_clips(split: str = "train", *, kinds=("sentences", "words", "digits
     if unknown:
         raise ParameterError(f"kinds has {sorted(unknown)}; choose from {sorted(loaders)}")
     return [c for k in kinds for c in loaders[k](split=split, check=False)]
-
-
-def warm_start(model, init_from):
-    """``model`` with the weights of ``init_from`` (a trained recogniser with the same config), or
-    unchanged when ``init_from`` is None; another config raises ``ParameterError`` naming it."""
-    if init_from is not None:
-        if init_from.config != model.config:
-            raise ParameterError(f"init_from has config {init_from.config}, not {model.config}: "
-                                 "the weights do not fit")
-        model.load_state_dict(init_from.state_dict())
-    return model
 
 
 def train_recognizer(config=None, *, time_budget: float | None = 600.0, epochs: int = 1000,

@@ -800,15 +800,11 @@ def train_vocoder(config: WaveNetConfig, waves, *, time_budget: float, seed: int
     if not config.n_mels:
         raise ParameterError("a vocoder needs n_mels > 0 (local conditioning)")
     cfg = config.mel_config
-    if init_from is not None and init_from.config != config:
-        raise ParameterError(f"init_from has config {init_from.config}, not {config}: the weights do not fit")
     torch.manual_seed(seed)
-    model = WaveNet(config)
+    model = train.warm_start(WaveNet(config), init_from)      # its weights and normalisation buffers
     data = VocoderSegments(waves, cfg=cfg, segment_samples=segment_samples, copies=copies, seed=seed)
     if init_from is None:
         model.set_normalisation(data.mels)
-    else:                                                      # weights and normalisation buffers
-        model.load_state_dict(init_from.state_dict())
     valid = None
     if valid_waves is not None:
         valid = VocoderSegments(valid_waves, cfg=cfg, segment_samples=segment_samples, copies=1, seed=seed + 1)
