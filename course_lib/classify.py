@@ -591,7 +591,7 @@ def _features_in_batches(model, waves, batch=256):
 def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epochs: int = 20,
               time_budget: float | None = None, spec_augment: bool = False, mixup: float = 0.0,
               lr: float = 3e-3, batch_size: int = 64, seed: int = 0, progress: bool = True,
-              desc: str | None = None, schedule: str = "constant"):
+              desc: str | None = None, schedule: str = "constant", init_from=None):
     """Train a :class:`KeywordSpotter` on 1 s windows (from :func:`kws_windows`) with :func:`course_lib.train.fit`.
 
     Features are computed once; ``spec_augment`` masks them per batch
@@ -602,6 +602,8 @@ def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epoc
     ``time_budget``: a budget that ends first stops the run at a high rate). The best epoch on
     ``valid`` (waves, targets) is kept.
     ``desc`` labels the progress bar (default ``"kws <arch>"``; chapter 15's language ID passes its own).
+    ``init_from``: a trained :class:`KeywordSpotter` of the same config to continue from
+    (:func:`course_lib.train.warm_start`; a fresh optimiser and schedule).
 
     Returns
     -------
@@ -610,7 +612,7 @@ def train_kws(config: KwsConfig, train_waves, train_targets, *, valid=None, epoc
     from . import augment, train
 
     torch.manual_seed(seed)
-    model = KeywordSpotter(config)
+    model = train.warm_start(KeywordSpotter(config), init_from)
     Xtr = _features_in_batches(model, train_waves)
     ytr = torch.as_tensor(train_targets)
     valid_data = None

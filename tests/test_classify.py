@@ -304,3 +304,24 @@ def test_train_kws_learning_rate_schedules():
     assert [e["lr"] for e in h.epochs] == [3e-3, 3e-3]
     with pytest.raises(ParameterError, match="schedule='cosine'"):
         classify.train_kws(cfg, waves, targets, epochs=1, schedule="cosine", progress=False)
+
+
+def test_train_kws_warm_start_continues_from_init_from():
+    """init_from starts training at the given model's weights (a rate of 1e-12 leaves them there, up to
+    AdamW's first step of about lr: far below float32 resolution of these weights); without it training
+    starts from a fresh initialisation; a model of another config is refused by name."""
+    rng = np.random.default_rng(0)
+    cfg = classify.KwsConfig(channels=(4, 8, 8), hidden=8)
+    waves = (0.1 * rng.standard_normal((24, 16000))).astype(np.float32)
+    targets = rng.integers(0, len(cfg.labels), 24)
+    first, _ = classify.train_kws(cfg, waves, targets, epochs=2, batch_size=8, lr=3e-3, progress=False, seed=1)
+    again, _ = classify.train_kws(cfg, waves, targets, epochs=1, batch_size=8, lr=1e-12, progress=False,
+                                  seed=2, init_from=first)
+    fresh, _ = classify.train_kws(cfg, waves, targets, epochs=1, batch_size=8, lr=1e-12, progress=False, seed=2)
+    a, b, c = (dict(m.state_dict()) for m in (first, again, fresh))
+    conv = [k for k in a if k.endswith("weight") and a[k].ndim == 4][0]
+    torch.testing.assert_close(b[conv], a[conv], rtol=0, atol=1e-6)
+    assert not torch.allclose(c[conv], a[conv], atol=1e-3)
+    with pytest.raises(ParameterError, match="init_from has config"):
+        classify.train_kws(classify.KwsConfig(channels=(4, 8, 16), hidden=8), waves, targets, epochs=1,
+                           progress=False, init_from=first)
