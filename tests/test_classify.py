@@ -196,14 +196,15 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.954 clean, per voice m8 0.983 / alicia 0.95 / f5 1.00 / awb 0.883; a 96 k
-# parameter CNN, 150 epochs of the one-cycle schedule, 57 min on one thread, KWS_CHANNELS=32,64,128
-# KWS_COPIES=5 KWS_EPOCHS=150 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=4200 python tools/train_models.py
-# kws_cnn) is BELOW the chapter's clean target of 0.97. These floors, one clip below the measurements
-# (1/240 overall, 1/60 per voice), guard the checkpoint as shipped (a broken or swapped one fails); raise
-# them to 0.97 when a retrained one meets it. (The constant-rate checkpoint before it: 0.950.)
-KWS_FLOOR = 0.95
-KWS_VOICE_FLOOR = 0.866
+# The shipped kws_cnn (record: 0.950 clean, per voice m8 0.983 / alicia 0.967 / f5 1.00 / awb 0.85; a 96 k
+# parameter CNN, 150 epochs of the one-cycle schedule, 52 min on one thread, trained on the corpus's training
+# voices AND the three real FSDD training speakers: KWS_CHANNELS=32,64,128 KWS_COPIES=5 KWS_EPOCHS=150
+# KWS_REAL_COPIES=6 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=4500 python tools/train_models.py kws_cnn) is
+# BELOW the chapter's clean target of 0.97. These floors, one clip below the measurements (1/240 overall,
+# 1/60 per voice), guard the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97
+# when a retrained one meets it. (The synthetic-only checkpoint before it: 0.954, awb 0.883.)
+KWS_FLOOR = 0.945
+KWS_VOICE_FLOOR = 0.833
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -229,11 +230,12 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
     assert kws.predict(y8, sr=8000) in classify.KWS_LABELS
 
 
-def test_shipped_kws_checkpoint_in_noise_meets_the_0_db_target():
-    """Chapter 07's noise targets, measured on the test voices with the noises' *test* takes (never
-    used in training), the record's windows (seeded): at 0 dB >= 0.75 (the target; measured 0.7625,
-    m8 .817 / alicia .683 / f5 .767 / awb .783); at 10 dB one clip below the measured 0.896 (the target
-    0.90 is not met: one clip short)."""
+def test_shipped_kws_checkpoint_in_noise():
+    """Chapter 07's noise figures, measured on the test voices with the noises' *test* takes (never used
+    in training), the record's windows (seeded), floors one clip below the measurements: 0.875 at 10 dB
+    (m8 .967 / alicia .833 / f5 .933 / awb .767; target 0.90) and 0.729 at 0 dB (.783 / .683 / .817 / .633;
+    target 0.75, which the synthetic-only checkpoint before it met at 0.763: the real speakers cost it
+    eight clips at 0 dB)."""
     from course_lib import data, pretrained
 
     kws = pretrained.load("kws_cnn", device="cpu")
@@ -243,15 +245,16 @@ def test_shipped_kws_checkpoint_in_noise_meets_the_0_db_target():
         w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1), snr_db=snr)
         acc[name] = classify.evaluate_windows(kws, w, lab, voices)["accuracy"]
         assert acc[name] == pytest.approx(kws.record["metrics"]["test_noisy"][name]["accuracy"], abs=0.01), name
-    assert acc["0 dB"] >= 0.75, acc
-    assert acc["10 dB"] >= 0.891, acc
+    assert acc["0 dB"] >= 0.725, acc
+    assert acc["10 dB"] >= 0.870, acc
 
 
 # measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded, centred in the 1 s
-# window by predict): 0.685 overall, lucas 0.82, theo 0.55 — the sim-to-real gap of issue #25 (target 0.90).
-# (The constant-rate checkpoint before it: 0.66, lucas 0.78, theo 0.54.)
-KWS_REAL_FLOOR = 0.68
-KWS_REAL_SPEAKER_FLOOR = 0.54
+# window by predict): 0.875 overall, lucas 0.91, theo 0.84 — issue #25's target is 0.90. The model trained
+# on the three real training speakers (george, jackson, yweweler), never on these two. (The synthetic-only
+# checkpoint before it: 0.685, lucas 0.82, theo 0.55.)
+KWS_REAL_FLOOR = 0.87
+KWS_REAL_SPEAKER_FLOOR = 0.83
 
 
 def test_shipped_kws_checkpoint_on_real_human_speakers():
@@ -267,7 +270,8 @@ def test_shipped_kws_checkpoint_on_real_human_speakers():
     per = {s: float(np.mean(h)) for s, h in hits.items()}
     overall = float(np.mean([x for h in hits.values() for x in h]))
     assert overall >= KWS_REAL_FLOOR and min(per.values()) >= KWS_REAL_SPEAKER_FLOOR, (overall, per)
-    assert overall > 1 / len(classify.KWS_LABELS) + 0.1     # far above chance (22 labels), however far from 0.90
+    recorded = kws.record["metrics"]["real_test_speakers_with_real_training_speakers"]["as recorded (8 kHz)"]
+    assert overall == pytest.approx(recorded["accuracy"], abs=0.01)
 
 
 def test_predict_centres_a_short_clip_in_the_training_window():
