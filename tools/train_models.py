@@ -375,10 +375,9 @@ def kws_cnn(*, seed: int) -> tuple:
             ablation[name] = {k: v["accuracy"] for k, v in scores(m).items()} | {"epochs": len(h.epochs)}
             print(name, ablation[name], flush=True)
 
-    init = None
+    init, warm_start = None, None
     if os.environ.get("KWS_INIT") == "shipped":
-        from course_lib import pretrained
-        init = pretrained.load("kws_cnn", device="cpu")
+        init, warm_start = _shipped_start("kws_cnn")
         print("warm start from the shipped kws_cnn", flush=True)
     model, history = classify.train_kws(cfg, W, T, valid=valid, epochs=epochs, time_budget=budget,
                                         spec_augment=True, seed=seed, schedule=schedule, lr=lr, init_from=init)
@@ -439,7 +438,7 @@ def kws_cnn(*, seed: int) -> tuple:
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
                "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model),
                "schedule": schedule, "lr": lr, "real_copies": real_copies,
-               "warm_start_from": (init.record.get("command") if init is not None else None)}
+               "warm_start_from": warm_start}
     return model, metrics
 
 
@@ -482,6 +481,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     one of the noises' *train* takes at 5-25 dB SNR, under the same speaker. $SPEAKER_CHANNELS (64): the
     frame-level width; $SPEAKER_LR (2e-3).
     """
+    import librosa
     import torch
 
     from course_lib import augment, data, speaker
@@ -500,23 +500,22 @@ def speaker_xvector(*, seed: int) -> tuple:
         return augment.add_noise(y, sr=16000, rng=rng, snr_db=float(rng.uniform(5, 25)), noise=noises[kind])
 
     def feats(split, **kw):
-        return {v: [speaker.features(s, sr=16000) for s in segs]
-                for v, segs in speaker.voice_segments(split, progress=True, **kw).items()}
+        return feats_of(speaker.voice_segments(split, progress=True, **kw))
 
-    tr, held, va, te = feats("train", held_out=False), feats("train", held_out=True), feats("valid"), feats("test")
+    def feats_of(segs_by_voice):
+        return {v: [speaker.features(s, sr=16000) for s in segs] for v, segs in segs_by_voice.items()}
+
+    train_segs = speaker.voice_segments("train", held_out=False, progress=True)
+    tr, held, va, te = feats_of(train_segs), feats("train", held_out=True), feats("valid"), feats("test")
     va = {v: f[:40] for v, f in va.items()}
     clean = {v: list(f) for v, f in tr.items()}         # the baseline's UBM sees the clean voices only
-    import librosa
-
     for f in factors:                       # f seconds of speech played in 1 s: speed (pitch, tempo) x f
         segs = speaker.voice_segments("train", seconds=f, held_out=False, progress=True)
         for v, ss in segs.items():
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
                                                  sr=16000) for s in ss]
-    if n_aug > 0:
-        segs = speaker.voice_segments("train", held_out=False, progress=True)
-        for v, ss in segs.items():
-            tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000) for s in ss for _ in range(n_aug)]
+    for v, ss in train_segs.items():                   # $SPEAKER_AUG noisy copies, the same speaker
+        tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000) for s in ss for _ in range(n_aug)]
     print(f"x-vector training: {len(tr)} speakers, {sum(len(x) for x in tr.values())} segments", flush=True)
     model, log = speaker.train_xvector(tr, valid_feats=va, time_budget=budget, seed=seed, channels=channels,
                                        lr=lr)
