@@ -138,7 +138,8 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     test: 5 sentences of each test voice x the *test* takes of white, babble, fan, hum x SNR -5, 0, 5, 10 dB,
     PESQ (wb), ESTOI and SI-SDR per voice, per noise and per SNR for noisy / spectral subtraction / Wiener / mask.
     $ENHANCE_TIME_BUDGET / $ENHANCE_FINETUNE_BUDGET override the two budgets and $ENHANCE_LR /
-    $ENHANCE_FINETUNE_LR the two learning rates. $ENHANCE_INIT=shipped continues from the committed
+    $ENHANCE_FINETUNE_LR the two learning rates; $ENHANCE_LOSS=si_sdr+spectral adds a compressed-magnitude
+    spectral term to the loss (enhance.neg_compressed_spectral_snr). $ENHANCE_INIT=shipped continues from the committed
     data/models/enhance_mask weights (their normalisation kept, a fresh optimiser); the record keeps
     the earlier run's stages under "warm_start_from". With it, $ENHANCE_LOOKAHEAD=1,2,4 appends centred
     blocks of those dilations to a causal checkpoint (MaskNet.with_lookahead: the same masks until trained),
@@ -153,6 +154,7 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     finetune_budget = float(os.environ.get("ENHANCE_FINETUNE_BUDGET", finetune_budget))
     lr1 = float(os.environ.get("ENHANCE_LR", "2e-3"))
     lr2 = float(os.environ.get("ENHANCE_FINETUNE_LR", "5e-4"))
+    loss = os.environ.get("ENHANCE_LOSS", "si_sdr")
     stages = {}
     model, warm_start = None, None
     if os.environ.get("ENHANCE_INIT") == "shipped":
@@ -166,9 +168,11 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
             warm_start.update(lookahead_added=list(lookahead),
                               test_overall=prev["metrics"]["test"]["overall"])
     for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
-        model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s)
+        model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s,
+                                            loss=loss)
         best = history.epochs[history.best_epoch]
-        stages[name] = {"valid_neg_si_sdr": best["valid_loss"], "train_neg_si_sdr": best["train_loss"],
+        key = "neg_si_sdr" if loss == "si_sdr" else "loss"
+        stages[name] = {f"valid_{key}": best["valid_loss"], f"train_{key}": best["train_loss"], "loss": loss,
                         "epochs_run": len(history.epochs), "best_epoch": history.best_epoch,
                         "stopped": history.stopped, "train_seconds": history.wall_time, "lr": lr, "seed": s}
     by_voice = {}
