@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Two independent judges of the shipped Tacotron 2 on its 20 held-out sentences; writes a small JSON.
 
-    python benchmarks/tts_judges.py                     # ~5 min on one thread
-    python benchmarks/tts_judges.py --out /tmp/x.json --n 4
+    python benchmarks/tts_judges.py                     # ~10 min on one thread
+    python benchmarks/tts_judges.py --out /tmp/x.json --n 4 --samples 1
 
 The held-out sentences are chapter 12's: the slt test split (15) and the first 5 of its valid
 split, never trained on (``data/models/tacotron2.record.json`` lists them). Each judge transcribes
@@ -71,45 +71,57 @@ def tuning_sentences():
     return data.tts_sentences(split="valid", check=False)[5:]
 
 
-def choose_temperature(voc, recognizer, temperatures=TEMPERATURES) -> dict:
+def choose_temperature(voc, recognizer, temperatures=TEMPERATURES, *, samples: int = 1) -> dict:
     """Sampling temperature of the WaveNet vocoder chosen on :func:`tuning_sentences` by ``recognizer``'s
-    CER (the lowest; ties go to the higher temperature): ``{"chosen": t, "cer": {t: CER}}``."""
+    CER (the lowest, averaged over ``samples`` sampled waveforms per sentence, seeds 0, 1, ...; ties go
+    to the higher temperature): ``{"chosen": t, "cer": {t: CER}, "samples": samples}``."""
     from course_lib.tts import wavenet
 
     clips = tuning_sentences()
     cer = {}
     for t in temperatures:
-        rep = wavenet.vocoder_report(voc, clips, recognizer=recognizer, seed=0, temperature=t, progress=False)
-        cer[t] = rep["cer_wavenet"]
+        cer[t] = float(np.mean([wavenet.vocoder_report(voc, clips, recognizer=recognizer, seed=s, temperature=t,
+                                                       progress=False)["cer_wavenet"] for s in range(samples)]))
         print(f"vocoder temperature {t}: CER {cer[t]:.3f} on {len(clips)} tuning sentences", flush=True)
     chosen = min(temperatures, key=lambda t: (cer[t], -t))
     return {"chosen": chosen, "cer": {str(t): c for t, c in cer.items()},
-            "sentences": [c.path.name for c in clips], "judge": "ctc_bigru"}
+            "sentences": [c.path.name for c in clips], "judge": "ctc_bigru", "samples": samples}
 
 
-def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0) -> dict:
+def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int = 1) -> dict:
     """Chapter 11's question on the same sentences: the original, Griffin-Lim (chapter 11's, 1024-point
-    frames) and the shipped WaveNet vocoder, both from the original's mel; WaveNet generates once
-    (``wavenet.vocoder_report``, seed 0, sampling at ``temperature``) and every judge hears the same
-    waveforms."""
+    frames) and the shipped WaveNet vocoder, both from the original's mel; WaveNet samples ``samples``
+    waveforms per sentence (``wavenet.vocoder_report``, seeds 0, 1, ..., at ``temperature``) and every
+    judge hears the same ones. ``cer_wavenet`` / ``wer_wavenet``: the mean over the samples (each a
+    corpus-level figure, listed in ``cer_wavenet_per_sample``); the transcripts are those of seed 0."""
     from course_lib.tts import wavenet
 
     names = list(judges)
     t0 = time.perf_counter()
-    rep = wavenet.vocoder_report(voc, clips, recognizer=judges[names[0]], seed=0, temperature=temperature,
-                                 progress=False)
+    reps = [wavenet.vocoder_report(voc, clips, recognizer=judges[names[0]], seed=s, temperature=temperature,
+                                   progress=False) for s in range(samples)]
+    rep = reps[0]
     cfg = voc.config.mel_config
     versions = {"original": [np.asarray(c.audio, dtype=np.float32) for c in clips],
                 "griffin_lim": rep["waves"]["griffin_lim"], "wavenet": rep["waves"]["wavenet"]}
     refs = [c.text for c in clips]
     out = {"samples_per_second": rep["samples_per_second"], "generation_seconds": rep["generation_seconds"],
-           "temperature": temperature}
+           "temperature": temperature, "samples": samples}
     for name in names:
         hyps = {k: [judges[name].transcribe(y, sr=cfg.sr) for y in ys] for k, ys in versions.items()}
         o = {}
         for k in versions:
             o[f"cer_{k}"] = float(metrics.cer(refs, hyps[k]))
             o[f"wer_{k}"] = float(metrics.wer(refs, hyps[k]))
+        if samples > 1:                         # every sample judged; the figure is their mean
+            per = [(o["cer_wavenet"], o["wer_wavenet"])]
+            for r in reps[1:]:
+                h = [judges[name].transcribe(y, sr=cfg.sr) for y in r["waves"]["wavenet"]]
+                per.append((float(metrics.cer(refs, h)), float(metrics.wer(refs, h))))
+            o["cer_wavenet_per_sample"] = [c for c, _ in per]
+            o["wer_wavenet_per_sample"] = [w for _, w in per]
+            o["cer_wavenet"] = float(np.mean(o["cer_wavenet_per_sample"]))
+            o["wer_wavenet"] = float(np.mean(o["wer_wavenet_per_sample"]))
         out[name] = {"overall": o, "per_clip": [{"file": c.path.name, "text": c.text,
                                                  **{f"asr_{k}": hyps[k][i] for k in versions}}
                                                 for i, c in enumerate(clips)]}
@@ -123,6 +135,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).with_name("tts_judges.json")))
     ap.add_argument("--n", type=int, default=20, help="how many of the 20 held-out sentences")
+    ap.add_argument("--samples", type=int, default=3,
+                    help="WaveNet waveforms sampled per sentence (seeds 0, 1, ...); its CER is their mean")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     model = pretrained.load("tacotron2", device="cpu")
@@ -137,11 +151,12 @@ def main(argv=None):
               + f"  ({time.perf_counter() - t0:.0f} s)")
     if "wavenet_vocoder" in pretrained.available():
         voc = pretrained.load("wavenet_vocoder", device="cpu")
-        out["vocoder"] = vocoder_judges(voc, clips, judges)
-        choice = choose_temperature(voc, judges["ctc_bigru"])
+        out["vocoder"] = vocoder_judges(voc, clips, judges, samples=args.samples)
+        choice = choose_temperature(voc, judges["ctc_bigru"], samples=args.samples)
         out["vocoder_temperature"] = choice
         if choice["chosen"] != 1.0:
-            out["vocoder_at_chosen_temperature"] = vocoder_judges(voc, clips, judges, temperature=choice["chosen"])
+            out["vocoder_at_chosen_temperature"] = vocoder_judges(voc, clips, judges, temperature=choice["chosen"],
+                                                                  samples=args.samples)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", args.out)
 
