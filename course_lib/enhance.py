@@ -31,6 +31,7 @@ for NaN, silence or a shape other than ``(n,)``.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -488,6 +489,12 @@ class MaskNetConfig:
         the causal ones: each output frame then also sees ``sum(lookahead)`` future frames
         (``lookahead_frames``; a fixed latency of that many hops on a stream). Default ``()``:
         strictly causal.
+    mask_max : float
+        The largest gain (default 1: a ratio mask in [0, 1]). With the noisy phase, the gain that
+        best rebuilds the clean bin exceeds 1 wherever speech and noise partly cancel, so a mask
+        bounded at 2 can reach a higher SI-SDR. The output is ``mask_max · σ(z − ln mask_max)``:
+        for small gains it is ``≈ e^z`` whatever ``mask_max`` is, so a checkpoint trained at 1
+        is a warm start for a larger bound (:meth:`MaskNet.with_mask_max`).
     """
 
     sr: int = 16000
@@ -496,9 +503,13 @@ class MaskNetConfig:
     channels: int = 96
     dilations: tuple = (1, 2, 4, 8, 1, 2, 4, 8)
     lookahead: tuple = ()
+    mask_max: float = 1.0
 
     def __post_init__(self):
         self.sr = check_sr(self.sr)
+        if not (isinstance(self.mask_max, (int, float)) and math.isfinite(self.mask_max) and self.mask_max >= 1):
+            raise ParameterError(f"mask_max={self.mask_max!r} must be a finite number >= 1 (1: a ratio mask in [0, 1])")
+        self.mask_max = float(self.mask_max)
         for name in ("n_fft", "hop_length", "channels"):
             check_positive_int(getattr(self, name), name)
         if self.hop_length > self.n_fft:
@@ -545,13 +556,13 @@ class _CausalBlock(torch.nn.Module):
 
 
 class MaskNet(torch.nn.Module):
-    """A causal ratio-mask estimator: log power spectrum in, a gain in [0, 1] per bin out.
+    """A causal ratio-mask estimator: log power spectrum in, a gain in [0, mask_max] per bin out.
 
     Notebook: 09_enhancement.ipynb
 
     ``|Y|`` -> ``log(|Y|² + ε)``, normalised per frequency (statistics of the
     training mixtures) -> 1x1 conv to ``channels`` -> causal dilated residual
-    blocks -> 1x1 conv to ``n_freq`` -> sigmoid. Every layer sees only the current
+    blocks -> 1x1 conv to ``n_freq`` -> sigmoid (scaled to ``mask_max``). Every layer sees only the current
     and past frames (the convolutions are padded on the left), so it can run on a
     stream with ``receptive_field`` frames of history (61 frames, about 1 s); 0.35 M parameters.
 
@@ -600,7 +611,10 @@ class MaskNet(torch.nn.Module):
         h = self.inp(self.features(Y))                         # (B, C, T)
         for block in self.blocks:
             h = block(h)
-        return torch.sigmoid(self.out(h))                      # (B, F, T)
+        m = self.config.mask_max
+        if m == 1.0:
+            return torch.sigmoid(self.out(h))                  # (B, F, T)
+        return m * torch.sigmoid(self.out(h) - math.log(m))    # ≈ e^z for small gains, whatever m is
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """Masks ``(batch, n_freq, n_frames)`` for noisy waveforms ``y (batch, n)``."""
@@ -649,6 +663,20 @@ class MaskNet(torch.nn.Module):
             for block in new.blocks[len(cfg.dilations):]:
                 block.mix.weight.zero_()
                 block.mix.bias.zero_()
+        return new
+
+
+    def with_mask_max(self, mask_max: float) -> "MaskNet":
+        """A copy of this model whose gain may reach ``mask_max`` (> its own bound): the same
+        weights, so the same small gains (``m · σ(z − ln m) ≈ e^z``) and larger ones where the
+        old model was close to its bound. A warm start for a mask allowed above 1."""
+        import dataclasses
+
+        cfg = dataclasses.replace(self.config, mask_max=mask_max)
+        if cfg.mask_max <= self.config.mask_max:
+            raise ParameterError(f"mask_max={mask_max} must exceed this model's bound ({self.config.mask_max})")
+        new = MaskNet(cfg).to(self.feat_mean.device)
+        new.load_state_dict(self.state_dict())
         return new
 
 

@@ -320,7 +320,36 @@ def test_masknet_shapes_and_parameter_count():
     assert cfg.receptive_field == 1 + 2 * sum(cfg.dilations)
 
 
+def test_mask_max_bounds_the_gain_and_keeps_small_gains():
+    """``mask_max · σ(z − ln mask_max)``: in [0, mask_max] and above 1 somewhere for large logits; at 1
+    exactly the sigmoid; for small gains ≈ e^z whatever the bound (relative error ≤ the gain itself,
+    since m·σ(z − ln m) = e^z / (1 + e^z / m)), which makes with_mask_max a warm start (re-derived here
+    from the logits of the output layer)."""
+    torch.manual_seed(0)
+    net = enhance.MaskNet(enhance.MaskNetConfig(channels=16, dilations=(1, 2))).eval()
+    wide = net.with_mask_max(2.0).eval()
+    assert wide.config.mask_max == 2.0 and net.config.mask_max == 1.0
+    with torch.no_grad():
+        net.out.bias.add_(torch.linspace(-8, 8, net.config.n_freq))     # logits from tiny to large
+        wide.out.bias.copy_(net.out.bias)
+        Y = torch.randn(1, net.config.n_freq, 30, dtype=torch.complex64)
+        h = net.inp(net.features(Y))
+        for block in net.blocks:
+            h = block(h)
+        z = net.out(h)
+        m1, m2 = net.mask_from_spectrum(Y), wide.mask_from_spectrum(Y)
+    torch.testing.assert_close(m1, torch.sigmoid(z))
+    torch.testing.assert_close(m2, torch.exp(z) / (1 + torch.exp(z) / 2))
+    assert float(m2.min()) >= 0 and float(m2.max()) <= 2 and float(m2.max()) > 1.5
+    small = m1 < 0.05
+    assert small.sum() > 100
+    assert torch.all((m2[small] - m1[small]).abs() <= m1[small] ** 2 * 1.01)
+    with pytest.raises(ParameterError, match="must exceed"):
+        wide.with_mask_max(1.5)
+
+
 @pytest.mark.parametrize("kw, match", [
+    (dict(mask_max=0.5), "mask_max"), (dict(mask_max=float("nan")), "mask_max"),
     (dict(channels=0), "channels=0"), (dict(dilations=()), "dilations"), (dict(dilations=(1, 0)), "dilations"),
     (dict(hop_length=1024), "hop_length=1024"), (dict(sr=-1), "sr"), (dict(lookahead=(0,)), "lookahead"),
 ])

@@ -143,7 +143,8 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     data/models/enhance_mask weights (their normalisation kept, a fresh optimiser); the record keeps
     the earlier run's stages under "warm_start_from". With it, $ENHANCE_LOOKAHEAD=1,2,4 appends centred
     blocks of those dilations to a causal checkpoint (MaskNet.with_lookahead: the same masks until trained),
-    so that each frame's gain also sees sum(dilations) future frames.
+    so that each frame's gain also sees sum(dilations) future frames. $ENHANCE_MASK_MAX (default 1) bounds
+    the gain: above 1 the mask may amplify a bin (MaskNet.with_mask_max when warm-starting from a smaller bound).
     """
     import torch
 
@@ -155,6 +156,7 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     lr1 = float(os.environ.get("ENHANCE_LR", "2e-3"))
     lr2 = float(os.environ.get("ENHANCE_FINETUNE_LR", "5e-4"))
     loss = os.environ.get("ENHANCE_LOSS", "si_sdr")
+    mask_max = float(os.environ.get("ENHANCE_MASK_MAX", "1"))
     stages = {}
     model, warm_start = None, None
     if os.environ.get("ENHANCE_INIT") == "shipped":
@@ -167,8 +169,12 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
             model = model.with_lookahead(lookahead)
             warm_start.update(lookahead_added=list(lookahead),
                               test_overall=prev["metrics"]["test"]["overall"])
+        if mask_max != model.config.mask_max:   # the same weights, a larger bound on the gain
+            warm_start.update(mask_max_from=model.config.mask_max, test_overall=prev["metrics"]["test"]["overall"])
+            model = model.with_mask_max(mask_max)
     for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
-        model, history = enhance.train_mask(model=model, time_budget=budget, epochs=10_000, lr=lr, seed=s,
+        model, history = enhance.train_mask(model=model, config=enhance.MaskNetConfig(mask_max=mask_max),
+                                            time_budget=budget, epochs=10_000, lr=lr, seed=s,
                                             loss=loss)
         best = history.epochs[history.best_epoch]
         key = "neg_si_sdr" if loss == "si_sdr" else "loss"
