@@ -80,8 +80,8 @@ def choose_temperature(voc, recognizer, temperatures=TEMPERATURES, *, samples: i
     clips = tuning_sentences()
     cer = {}
     for t in temperatures:
-        cer[t] = float(np.mean([wavenet.vocoder_report(voc, clips, recognizer=recognizer, seed=s, temperature=t,
-                                                       progress=False)["cer_wavenet"] for s in range(samples)]))
+        cer[t] = wavenet.vocoder_report(voc, clips, recognizer=recognizer, seeds=range(samples), temperature=t,
+                                        progress=False)["cer_wavenet"]
         print(f"vocoder temperature {t}: CER {cer[t]:.3f} on {len(clips)} tuning sentences", flush=True)
     chosen = min(temperatures, key=lambda t: (cer[t], -t))
     return {"chosen": chosen, "cer": {str(t): c for t, c in cer.items()},
@@ -91,16 +91,16 @@ def choose_temperature(voc, recognizer, temperatures=TEMPERATURES, *, samples: i
 def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int = 1) -> dict:
     """Chapter 11's question on the same sentences: the original, Griffin-Lim (chapter 11's, 1024-point
     frames) and the shipped WaveNet vocoder, both from the original's mel; WaveNet samples ``samples``
-    waveforms per sentence (``wavenet.vocoder_report``, seeds 0, 1, ..., at ``temperature``) and every
-    judge hears the same ones. ``cer_wavenet`` / ``wer_wavenet``: the mean over the samples (each a
-    corpus-level figure, listed in ``cer_wavenet_per_sample``); the transcripts are those of seed 0."""
+    waveforms per sentence (``wavenet.vocoder_report(seeds=range(samples))``, at ``temperature``: one
+    generation per seed, Griffin-Lim once) and every judge hears the same ones. ``cer_wavenet`` /
+    ``wer_wavenet``: the mean over the samples (each a corpus-level figure, listed in
+    ``cer_wavenet_per_sample``); the transcripts are those of seed 0."""
     from course_lib.tts import wavenet
 
     names = list(judges)
     t0 = time.perf_counter()
-    reps = [wavenet.vocoder_report(voc, clips, recognizer=judges[names[0]], seed=s, temperature=temperature,
-                                   progress=False) for s in range(samples)]
-    rep = reps[0]
+    rep = wavenet.vocoder_report(voc, clips, recognizer=judges[names[0]], seeds=range(samples),
+                                 temperature=temperature, progress=False)
     cfg = voc.config.mel_config
     versions = {"original": [np.asarray(c.audio, dtype=np.float32) for c in clips],
                 "griffin_lim": rep["waves"]["griffin_lim"], "wavenet": rep["waves"]["wavenet"]}
@@ -115,8 +115,8 @@ def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int
             o[f"wer_{k}"] = float(metrics.wer(refs, hyps[k]))
         if samples > 1:                         # every sample judged; the figure is their mean
             per = [(o["cer_wavenet"], o["wer_wavenet"])]
-            for r in reps[1:]:
-                h = [judges[name].transcribe(y, sr=cfg.sr) for y in r["waves"]["wavenet"]]
+            for ys in rep["waves"]["wavenet_samples"][1:]:
+                h = [judges[name].transcribe(y, sr=cfg.sr) for y in ys]
                 per.append((float(metrics.cer(refs, h)), float(metrics.wer(refs, h))))
             o["cer_wavenet_per_sample"] = [c for c, _ in per]
             o["wer_wavenet_per_sample"] = [w for _, w in per]

@@ -462,3 +462,42 @@ def test_vocoder_report_samples_at_the_given_temperature():
     argmax = model.synthesize(mel[None], n_samples=2000, temperature=0.0)[0]
     assert np.array_equal(cold["waves"]["wavenet"][0], argmax)
     assert not np.array_equal(cold["waves"]["wavenet"][0], warm["waves"]["wavenet"][0])
+
+
+def test_vocoder_report_averages_seeds_and_makes_the_references_once():
+    """vocoder_report(seeds=...) judges one generation per seed (each equal to a call with that seed
+    alone), averages their CER per sentence and overall, and makes and transcribes the original and
+    Griffin-Lim once: the recogniser hears each clip 2 + len(seeds) times (benchmarks/tts_judges.py
+    had re-run all of it per seed)."""
+    from types import SimpleNamespace
+
+    cfg = wn.WaveNetConfig(n_layers=3, residual_channels=8, gate_channels=8, skip_channels=8, n_mels=80,
+                           cond_channels=8, hop_length=256, mel=wn.MEL)
+    torch.manual_seed(0)
+    model = wn.WaveNet(cfg).eval()
+    rng = np.random.default_rng(1)
+    clips = [SimpleNamespace(audio=(0.2 * rng.standard_normal(1500)).astype(np.float32), path=Path(f"s{i}.flac"),
+                             text="a b c d") for i in range(3)]
+    calls = []
+
+    def transcribe(y, sr):                       # a judge whose answer depends on the waveform
+        calls.append(len(y))
+        return "a b c d"[: 1 + 2 * (int(abs(float(np.sum(y))) * 1000) % 4)]
+
+    judge = SimpleNamespace(transcribe=transcribe)
+    singles = [wn.vocoder_report(model, clips, recognizer=judge, seed=s, progress=False) for s in (0, 1, 2)]
+    calls.clear()
+    both = wn.vocoder_report(model, clips, recognizer=judge, seeds=(0, 1, 2), progress=False)
+    assert len(calls) == len(clips) * (2 + 3)
+    assert both["cer_wavenet_per_sample"] == pytest.approx([r["cer_wavenet"] for r in singles])
+    assert len(set(both["cer_wavenet_per_sample"])) > 1          # the judge does tell the samples apart
+    assert both["cer_wavenet"] == pytest.approx(np.mean([r["cer_wavenet"] for r in singles]))
+    for i, row in enumerate(both["rows"]):
+        assert row.cer_wavenet == pytest.approx(np.mean([r["rows"][i].cer_wavenet for r in singles]))
+        assert row.cer_griffin_lim == singles[0]["rows"][i].cer_griffin_lim
+    for k in range(3):
+        for a, b in zip(both["waves"]["wavenet_samples"][k], singles[k]["waves"]["wavenet"]):
+            assert np.array_equal(a, b)
+    assert both["seeds"] == [0, 1, 2]
+    with pytest.raises(ParameterError, match="seeds"):
+        wn.vocoder_report(model, clips, recognizer=judge, seeds=(), progress=False)

@@ -841,7 +841,7 @@ class VocoderRow(NamedTuple):
     cer_wavenet: float
 
 
-def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, temperature: float = 1.0,
+def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, seeds=None, temperature: float = 1.0,
                    progress: bool = True) -> dict:
     """Intelligibility of vocoded test sentences, per sentence: the recogniser's CER on the
     original, on Griffin-Lim from the same mels, and on ``model``'s fast generation.
@@ -849,13 +849,20 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, tem
     Notebook: 11_wavenet.ipynb
 
     All sentences are generated in one batch (padded with silence frames, cut back to
-    each one's length), sampling at ``temperature`` (:meth:`WaveNet.infer`).
+    each one's length), sampling at ``temperature`` (:meth:`WaveNet.infer`), once per seed in
+    ``seeds`` (default ``(seed,)``): a sampled waveform is one draw, so a fair figure averages a
+    few. The original and Griffin-Lim (seeded with the first seed) are made and transcribed once.
     ``recognizer`` defaults to ``pretrained.load("ctc_bigru")``.
-    Returns ``{"rows": [VocoderRow, ...], "cer_*": corpus means, "samples_per_second": ...,
-    "generation_seconds": ..., "waves": {"wavenet": [...], "griffin_lim": [...]}}`` (what was judged).
+    Returns ``{"rows": [VocoderRow, ...], "cer_*": corpus means, "cer_wavenet_per_sample": one mean
+    per seed, "samples_per_second": ..., "generation_seconds": ... (the first seed's),
+    "waves": {"wavenet": [...], "griffin_lim": [...], "wavenet_samples": [[...] per seed]}}`` (what was
+    judged; ``"wavenet"`` is the first seed's). A row's ``cer_wavenet`` is its mean over the seeds.
     """
     from .. import metrics, pretrained
 
+    seeds = (seed,) if seeds is None else tuple(int(s) for s in seeds)
+    if not seeds:
+        raise ParameterError("seeds=() judges nothing: give at least one seed, e.g. seeds=range(3)")
     if recognizer is None:
         recognizer = pretrained.load("ctc_bigru", device="cpu")
     cfg = model.config.mel_config
@@ -865,26 +872,32 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, tem
     silence = np.log(cfg.log_floor)
     batch = np.stack([np.pad(m, ((0, 0), (0, F_max - m.shape[1])), constant_values=silence) for m in mels])
     n_total = max(len(y) for y in waves)
-    t0 = time.perf_counter()
-    gen = model.synthesize(batch, n_samples=n_total, seed=seed, temperature=temperature,
-                           progress=progress)                                          # (B, n_total)
-    seconds = time.perf_counter() - t0
-    rows, gls = [], []
-    for c, y, m, g in zip(clips, waves, mels, gen):
-        gl = griffin_lim(m, cfg, n_samples=len(y), seed=seed)
+    samples, times = [], []
+    for s in seeds:
+        t0 = time.perf_counter()
+        gen = model.synthesize(batch, n_samples=n_total, seed=s, temperature=temperature,
+                               progress=progress)                                      # (B, n_total)
+        times.append(time.perf_counter() - t0)
+        samples.append([g[:len(y)] for g, y in zip(gen, waves)])
+    seconds = times[0]
+    rows, gls, per_sample = [], [], np.zeros((len(seeds), len(clips)))
+    for i, (c, y, m) in enumerate(zip(clips, waves, mels)):
+        gl = griffin_lim(m, cfg, n_samples=len(y), seed=seeds[0])
         gls.append(gl)
-        wn = g[:len(y)]
         ref = c.text
+        for k in range(len(seeds)):
+            per_sample[k, i] = metrics.cer(ref, recognizer.transcribe(samples[k][i], sr=cfg.sr))
         rows.append(VocoderRow(Path(c.path).stem, ref, len(y) / cfg.sr,
                                metrics.cer(ref, recognizer.transcribe(y, sr=cfg.sr)),
                                metrics.cer(ref, recognizer.transcribe(gl, sr=cfg.sr)),
-                               metrics.cer(ref, recognizer.transcribe(wn, sr=cfg.sr))))
+                               float(per_sample[:, i].mean())))
     out = {"rows": rows, "generation_seconds": seconds, "batch": len(clips), "temperature": temperature,
-           "samples_per_second": len(clips) * (n_total - 1) / seconds,
+           "seeds": list(seeds), "samples_per_second": len(clips) * (n_total - 1) / seconds,
            "samples_per_second_per_item": (n_total - 1) / seconds}
     for key in ("cer_original", "cer_griffin_lim", "cer_wavenet"):
         out[key] = float(np.mean([getattr(r, key) for r in rows]))
-    out["waves"] = {"wavenet": [g[:len(y)] for g, y in zip(gen, waves)], "griffin_lim": gls}
+    out["cer_wavenet_per_sample"] = [float(v) for v in per_sample.mean(axis=1)]
+    out["waves"] = {"wavenet": samples[0], "griffin_lim": gls, "wavenet_samples": samples}
     return out
 
 
