@@ -196,15 +196,16 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.950 clean, per voice m8 0.983 / alicia 0.967 / f5 1.00 / awb 0.85; a 96 k
-# parameter CNN, 150 epochs of the one-cycle schedule, 52 min on one thread, trained on the corpus's training
-# voices AND the three real FSDD training speakers: KWS_CHANNELS=32,64,128 KWS_COPIES=5 KWS_EPOCHS=150
-# KWS_REAL_COPIES=6 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=4500 python tools/train_models.py kws_cnn) is
-# BELOW the chapter's clean target of 0.97. These floors, one clip below the measurements (1/240 overall,
-# 1/60 per voice), guard the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97
-# when a retrained one meets it. (The synthetic-only checkpoint before it: 0.954, awb 0.883.)
-KWS_FLOOR = 0.945
-KWS_VOICE_FLOOR = 0.833
+# The shipped kws_cnn (record: 0.967 clean, per voice m8 1.00 / alicia 0.983 / f5 1.00 / awb 0.883; a 96 k
+# parameter CNN trained on the corpus's training voices AND the three real FSDD training speakers, 70 epochs
+# of the one-cycle schedule at 2e-3 continued from the synthetic-only checkpoint of c66f616: KWS_INIT=shipped
+# KWS_VALID_COPIES=4 KWS_CHANNELS=32,64,128 KWS_COPIES=5 KWS_EPOCHS=70 KWS_LR=2e-3 KWS_REAL_COPIES=6
+# KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=3000 python tools/train_models.py kws_cnn) is one clip BELOW the
+# chapter's clean target of 0.97. These floors, one clip below the measurements (1/240 overall, 1/60 per
+# voice), guard the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a
+# retrained one meets it. (The checkpoint before it, be38680: 0.950, awb 0.85 — red here.)
+KWS_FLOOR = 0.962
+KWS_VOICE_FLOOR = 0.866
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -232,10 +233,10 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
 
 def test_shipped_kws_checkpoint_in_noise():
     """Chapter 07's noise figures, measured on the test voices with the noises' *test* takes (never used
-    in training), the record's windows (seeded), floors one clip below the measurements: 0.875 at 10 dB
-    (m8 .967 / alicia .833 / f5 .933 / awb .767; target 0.90) and 0.729 at 0 dB (.783 / .683 / .817 / .633;
-    target 0.75, which the synthetic-only checkpoint before it met at 0.763: the real speakers cost it
-    eight clips at 0 dB)."""
+    in training), the record's windows (seeded), floors one clip below the measurements: 0.896 at 10 dB
+    (m8 .95 / alicia .883 / f5 .95 / awb .80; target 0.90, one clip short) and 0.721 at 0 dB (.767 / .70 /
+    .783 / .633; target 0.75, which the synthetic-only checkpoint it started from met at 0.763: the real
+    speakers cost it ten clips at 0 dB)."""
     from course_lib import data, pretrained
 
     kws = pretrained.load("kws_cnn", device="cpu")
@@ -245,15 +246,15 @@ def test_shipped_kws_checkpoint_in_noise():
         w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1), snr_db=snr)
         acc[name] = classify.evaluate_windows(kws, w, lab, voices)["accuracy"]
         assert acc[name] == pytest.approx(kws.record["metrics"]["test_noisy"][name]["accuracy"], abs=0.01), name
-    assert acc["0 dB"] >= 0.725, acc
-    assert acc["10 dB"] >= 0.870, acc
+    assert acc["0 dB"] >= 0.716, acc
+    assert acc["10 dB"] >= 0.891, acc
 
 
 # measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded, centred in the 1 s
-# window by predict): 0.875 overall, lucas 0.91, theo 0.84 — issue #25's target is 0.90. The model trained
+# window by predict): 0.885 overall, lucas 0.93, theo 0.84 — issue #25's target is 0.90. The model trained
 # on the three real training speakers (george, jackson, yweweler), never on these two. (The synthetic-only
-# checkpoint before it: 0.685, lucas 0.82, theo 0.55.)
-KWS_REAL_FLOOR = 0.87
+# checkpoint it started from: 0.685, lucas 0.82, theo 0.55; the checkpoint before it: 0.875, red here.)
+KWS_REAL_FLOOR = 0.88
 KWS_REAL_SPEAKER_FLOOR = 0.83
 
 
