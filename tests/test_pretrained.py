@@ -17,6 +17,7 @@ from course_lib import audio, config, data, pretrained  # noqa: E402
 from course_lib.errors import ParameterError  # noqa: E402
 
 NAME = "words_mfcc_logreg"
+REPO = pretrained.MODELS_DIR.parents[1]
 # What the example model promises on the test split (4 voices never heard in training):
 # measured 0.871 overall when it was trained (1.00, 0.55, 1.00, 0.93 per voice; see
 # data/models/words_mfcc_logreg.record.json). The espeak gbclan "alicia" voice is the hard one
@@ -292,3 +293,25 @@ def test_mfcc_stats_shape_and_order_matter():
 def test_config_validation(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         pretrained.MfccStatsConfig(**kwargs)
+
+
+def test_train_models_records_the_code_at_the_start_of_the_run(tmp_path, monkeypatch):
+    """tools/train_models.py names the commit the run started from: a commit made while it trains (HEAD
+    moves) is kept beside it as ``when_written``, never credited with the run (a record once was)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_models_under_test", REPO / "tools" / "train_models.py")
+    tm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tm)
+    heads = iter([{"commit": "a" * 40, "uncommitted": []}, {"commit": "b" * 40, "uncommitted": []}])
+    monkeypatch.setattr(tm, "_git_commit", lambda: next(heads))
+
+    def recipe(*, seed):
+        m = pretrained.MfccLogReg(pretrained.MfccStatsConfig(labels=("yes", "no")))
+        return m, {"test": {"accuracy": 1.0, "n_test_clips": 0, "per_voice_accuracy": {}}}
+
+    monkeypatch.setitem(tm.RECIPES, "words_mfcc_logreg", recipe)
+    assert tm.main(["words_mfcc_logreg", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "words_mfcc_logreg.record.json").read_text())
+    assert record["git_commit"]["commit"] == "a" * 40
+    assert record["git_commit"]["when_written"]["commit"] == "b" * 40

@@ -35,7 +35,8 @@ import numpy as np  # noqa: E402
 
 
 def _git_commit() -> dict:
-    """HEAD and the files of course_lib/ and tools/ that differ from it (the code that trained)."""
+    """HEAD and the files of course_lib/ and tools/ that differ from it. ``main`` takes it when the run
+    starts (the code that trains); if it differs when the record is written, the record keeps both."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
                                 check=True).stdout.strip()
@@ -790,15 +791,21 @@ def main(argv=None) -> int:
     command = (env + " " if env else "") + "python tools/train_models.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     config.seed_everything(args.seed)
+    # the code that trains is the code on disk now: a commit made while a long run trains must not be
+    # credited with it (a record once named the commit made during its run)
+    git_at_start = _git_commit()
     t0 = time.perf_counter()
     model, metrics = RECIPES[args.name](seed=args.seed)
     wall = time.perf_counter() - t0
+    git_at_end = _git_commit()
+    if git_at_end != git_at_start:
+        git_at_start = {**git_at_start, "when_written": git_at_end}
     record = {
         "name": args.name,
         "command": command.strip(),
         "seed": args.seed,
         "corpus_manifest_sha256": hashlib.sha256((REPO / "data" / "manifest.csv").read_bytes()).hexdigest(),
-        "git_commit": _git_commit(),
+        "git_commit": git_at_start,
         "wall_time_s": round(wall, 1),
         "hardware": _hardware(),
         "metrics": metrics,
