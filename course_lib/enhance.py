@@ -665,7 +665,6 @@ class MaskNet(torch.nn.Module):
                 block.mix.bias.zero_()
         return new
 
-
     def with_mask_max(self, mask_max: float) -> "MaskNet":
         """A copy of this model whose gain may reach ``mask_max`` (> its own bound): the same
         weights, so the same small gains (``m · σ(z − ln m) ≈ e^z``) and larger ones where the
