@@ -442,9 +442,8 @@ def test_vocoder_uses_the_mel_on_test_sentences(vocoder):
     assert own < wrong - VOCODER_MEL_GAIN, (own, wrong)
 
 
-def test_vocoder_report_samples_at_the_given_temperature():
-    """vocoder_report's temperature reaches the sampler: at 0 the output is the argmax path
-    (equal to synthesize at temperature 0), at 1 a sampled one, and the report says which."""
+def _tiny_vocoder_and_clips(*, n_clips, n_samples, text):
+    """An untrained 3-layer mel-conditioned WaveNet and noise "sentences" for vocoder_report's plumbing."""
     from types import SimpleNamespace
 
     cfg = wn.WaveNetConfig(n_layers=3, residual_channels=8, gate_channels=8, skip_channels=8, n_mels=80,
@@ -452,8 +451,17 @@ def test_vocoder_report_samples_at_the_given_temperature():
     torch.manual_seed(0)
     model = wn.WaveNet(cfg).eval()
     rng = np.random.default_rng(1)
-    clips = [SimpleNamespace(audio=(0.2 * rng.standard_normal(2000)).astype(np.float32), path=Path(f"s{i}.flac"),
-                             text="a b") for i in range(2)]
+    clips = [SimpleNamespace(audio=(0.2 * rng.standard_normal(n_samples)).astype(np.float32),
+                             path=Path(f"s{i}.flac"), text=text) for i in range(n_clips)]
+    return model, clips
+
+
+def test_vocoder_report_samples_at_the_given_temperature():
+    """vocoder_report's temperature reaches the sampler: at 0 the output is the argmax path
+    (equal to synthesize at temperature 0), at 1 a sampled one, and the report says which."""
+    from types import SimpleNamespace
+
+    model, clips = _tiny_vocoder_and_clips(n_clips=2, n_samples=2000, text="a b")
     judge = SimpleNamespace(transcribe=lambda y, sr: "a b")
     cold = wn.vocoder_report(model, clips, recognizer=judge, temperature=0.0, progress=False)
     warm = wn.vocoder_report(model, clips, recognizer=judge, temperature=1.0, progress=False)
@@ -471,13 +479,7 @@ def test_vocoder_report_averages_seeds_and_makes_the_references_once():
     had re-run all of it per seed)."""
     from types import SimpleNamespace
 
-    cfg = wn.WaveNetConfig(n_layers=3, residual_channels=8, gate_channels=8, skip_channels=8, n_mels=80,
-                           cond_channels=8, hop_length=256, mel=wn.MEL)
-    torch.manual_seed(0)
-    model = wn.WaveNet(cfg).eval()
-    rng = np.random.default_rng(1)
-    clips = [SimpleNamespace(audio=(0.2 * rng.standard_normal(1500)).astype(np.float32), path=Path(f"s{i}.flac"),
-                             text="a b c d") for i in range(3)]
+    model, clips = _tiny_vocoder_and_clips(n_clips=3, n_samples=1500, text="a b c d")
     calls = []
 
     def transcribe(y, sr):                       # a judge whose answer depends on the waveform
