@@ -88,6 +88,9 @@ def choose_temperature(voc, recognizer, temperatures=TEMPERATURES, *, samples: i
             "sentences": [c.path.name for c in clips], "judge": "ctc_bigru", "samples": samples}
 
 
+VOCODED = ("original", "griffin_lim", "wavenet")      # the versions vocoder_judges reports, in order
+
+
 def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int = 1) -> dict:
     """Chapter 11's question on the same sentences: the original, Griffin-Lim (chapter 11's, 1024-point
     frames) and the shipped WaveNet vocoder, both from the original's mel; WaveNet samples ``samples``
@@ -103,30 +106,29 @@ def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int
                                  temperature=temperature, progress=False)
     cfg = voc.config.mel_config
     versions = {"original": [np.asarray(c.audio, dtype=np.float32) for c in clips],
-                "griffin_lim": rep["waves"]["griffin_lim"], "wavenet": rep["waves"]["wavenet"]}
+                "griffin_lim": rep["waves"]["griffin_lim"]}
     refs = [c.text for c in clips]
     out = {"samples_per_second": rep["samples_per_second"], "generation_seconds": rep["generation_seconds"],
            "temperature": temperature, "samples": samples}
     for name in names:
         hyps = {k: [judges[name].transcribe(y, sr=cfg.sr) for y in ys] for k, ys in versions.items()}
+        per_sample = [[judges[name].transcribe(y, sr=cfg.sr) for y in ys] for ys in rep["waves"]["wavenet_samples"]]
+        hyps["wavenet"] = per_sample[0]                        # the transcripts kept: seed 0's
+        per = [(float(metrics.cer(refs, h)), float(metrics.wer(refs, h))) for h in per_sample]
         o = {}
         for k in versions:
             o[f"cer_{k}"] = float(metrics.cer(refs, hyps[k]))
             o[f"wer_{k}"] = float(metrics.wer(refs, hyps[k]))
-        if samples > 1:                         # every sample judged; the figure is their mean
-            per = [(o["cer_wavenet"], o["wer_wavenet"])]
-            for ys in rep["waves"]["wavenet_samples"][1:]:
-                h = [judges[name].transcribe(y, sr=cfg.sr) for y in ys]
-                per.append((float(metrics.cer(refs, h)), float(metrics.wer(refs, h))))
+        o["cer_wavenet"] = float(np.mean([c for c, _ in per]))        # every sample judged; their mean
+        o["wer_wavenet"] = float(np.mean([w for _, w in per]))
+        if samples > 1:
             o["cer_wavenet_per_sample"] = [c for c, _ in per]
             o["wer_wavenet_per_sample"] = [w for _, w in per]
-            o["cer_wavenet"] = float(np.mean(o["cer_wavenet_per_sample"]))
-            o["wer_wavenet"] = float(np.mean(o["wer_wavenet_per_sample"]))
         out[name] = {"overall": o, "per_clip": [{"file": c.path.name, "text": c.text,
-                                                 **{f"asr_{k}": hyps[k][i] for k in versions}}
+                                                 **{f"asr_{k}": hyps[k][i] for k in VOCODED}}
                                                 for i, c in enumerate(clips)]}
         print(f"vocoder, {name:13s} " + "  ".join(f"{k}: CER {o[f'cer_{k}']:.3f} WER {o[f'wer_{k}']:.3f}"
-                                                   for k in versions), flush=True)
+                                                   for k in VOCODED), flush=True)
     print(f"vocoder judges: {time.perf_counter() - t0:.0f} s")
     return out
 

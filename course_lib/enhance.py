@@ -611,10 +611,8 @@ class MaskNet(torch.nn.Module):
         h = self.inp(self.features(Y))                         # (B, C, T)
         for block in self.blocks:
             h = block(h)
-        m = self.config.mask_max
-        if m == 1.0:
-            return torch.sigmoid(self.out(h))                  # (B, F, T)
-        return m * torch.sigmoid(self.out(h) - math.log(m))    # ≈ e^z for small gains, whatever m is
+        m = self.config.mask_max                               # at 1 exactly the sigmoid (ln 1 = 0)
+        return m * torch.sigmoid(self.out(h) - math.log(m))    # (B, F, T); ≈ e^z for small gains, whatever m is
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """Masks ``(batch, n_freq, n_frames)`` for noisy waveforms ``y (batch, n)``."""
