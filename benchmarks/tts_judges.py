@@ -110,9 +110,14 @@ def vocoder_judges(voc, clips, judges, *, temperature: float = 1.0, samples: int
     refs = [c.text for c in clips]
     out = {"samples_per_second": rep["samples_per_second"], "generation_seconds": rep["generation_seconds"],
            "temperature": temperature, "samples": samples}
-    for name in names:
-        hyps = {k: [judges[name].transcribe(y, sr=cfg.sr) for y in ys] for k, ys in versions.items()}
-        per_sample = [[judges[name].transcribe(y, sr=cfg.sr) for y in ys] for ys in rep["waves"]["wavenet_samples"]]
+    for n, name in enumerate(names):
+        if n == 0:                                             # vocoder_report's recogniser: reuse what it heard
+            hyps = {k: list(rep["transcripts"][k]) for k in versions}
+            per_sample = rep["transcripts"]["wavenet_samples"]
+        else:
+            hyps = {k: [judges[name].transcribe(y, sr=cfg.sr) for y in ys] for k, ys in versions.items()}
+            per_sample = [[judges[name].transcribe(y, sr=cfg.sr) for y in ys]
+                          for ys in rep["waves"]["wavenet_samples"]]
         hyps["wavenet"] = per_sample[0]                        # the transcripts kept: seed 0's
         per = [(float(metrics.cer(refs, h)), float(metrics.wer(refs, h))) for h in per_sample]
         o = {}

@@ -501,5 +501,44 @@ def test_vocoder_report_averages_seeds_and_makes_the_references_once():
         for a, b in zip(both["waves"]["wavenet_samples"][k], singles[k]["waves"]["wavenet"]):
             assert np.array_equal(a, b)
     assert both["seeds"] == [0, 1, 2]
+    heard = both["transcripts"]                  # what the recogniser said, for each wave it judged
+    assert heard["original"] == [transcribe(c.audio, 0) for c in clips]
+    assert heard["griffin_lim"] == [transcribe(y, 0) for y in both["waves"]["griffin_lim"]]
+    assert heard["wavenet_samples"] == [[transcribe(y, 0) for y in ys] for ys in both["waves"]["wavenet_samples"]]
     with pytest.raises(ParameterError, match="seeds"):
         wn.vocoder_report(model, clips, recognizer=judge, seeds=(), progress=False)
+
+
+def test_tts_judges_vocoder_judges_transcribes_each_wave_once_per_judge():
+    """benchmarks/tts_judges.vocoder_judges: every judge hears each sentence's original, Griffin-Lim
+    and WaveNet samples exactly once (the first judge's transcripts come from vocoder_report, which
+    it used to repeat), and both judges' figures equal CER / WER of their own transcripts."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from course_lib import metrics
+
+    spec = importlib.util.spec_from_file_location("tts_judges", Path(__file__).resolve().parents[1] / "benchmarks" / "tts_judges.py")
+    tts_judges = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tts_judges)
+    model, clips = _tiny_vocoder_and_clips(n_clips=2, n_samples=1200, text="a b c d")
+    calls = {"one": 0, "two": 0}
+
+    def judge(name, offset):
+        def transcribe(y, sr):
+            calls[name] += 1
+            return "a b c d"[: 1 + 2 * ((int(abs(float(np.sum(y))) * 1000) + offset) % 4)]
+        return SimpleNamespace(transcribe=transcribe)
+
+    judges = {"one": judge("one", 0), "two": judge("two", 1)}
+    out = tts_judges.vocoder_judges(model, clips, judges, samples=2)
+    assert calls == {"one": len(clips) * (2 + 2), "two": len(clips) * (2 + 2)}
+    refs = [c.text for c in clips]
+    for name, j in judges.items():
+        o = out[name]["overall"]
+        for k in ("original", "griffin_lim"):
+            hyps = [row[f"asr_{k}"] for row in out[name]["per_clip"]]
+            assert o[f"cer_{k}"] == pytest.approx(float(metrics.cer(refs, hyps)))
+        assert [row["asr_original"] for row in out[name]["per_clip"]] == [j.transcribe(c.audio, 0) for c in clips]
+        assert len(o["cer_wavenet_per_sample"]) == 2
+        assert o["cer_wavenet"] == pytest.approx(np.mean(o["cer_wavenet_per_sample"]))

@@ -855,8 +855,10 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, see
     ``recognizer`` defaults to ``pretrained.load("ctc_bigru")``.
     Returns ``{"rows": [VocoderRow, ...], "cer_*": corpus means, "cer_wavenet_per_sample": one mean
     per seed, "samples_per_second": ..., "generation_seconds": ... (the first seed's),
-    "waves": {"wavenet": [...], "griffin_lim": [...], "wavenet_samples": [[...] per seed]}}`` (what was
-    judged; ``"wavenet"`` is the first seed's). A row's ``cer_wavenet`` is its mean over the seeds.
+    "waves": {"wavenet": [...], "griffin_lim": [...], "wavenet_samples": [[...] per seed]},
+    "transcripts": {"original": [...], "griffin_lim": [...], "wavenet_samples": [[...] per seed]}}`` (what
+    was judged and what the recogniser heard; ``"wavenet"`` is the first seed's). A row's ``cer_wavenet``
+    is its mean over the seeds.
     """
     from .. import metrics, pretrained
 
@@ -881,16 +883,18 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, see
         samples.append([g[:len(y)] for g, y in zip(gen, waves)])
     seconds = times[0]
     rows, gls, per_sample = [], [], np.zeros((len(seeds), len(clips)))
+    heard = {"original": [], "griffin_lim": [], "wavenet_samples": [[] for _ in seeds]}
     for i, (c, y, m) in enumerate(zip(clips, waves, mels)):
         gl = griffin_lim(m, cfg, n_samples=len(y), seed=seeds[0])
         gls.append(gl)
         ref = c.text
         for k in range(len(seeds)):
-            per_sample[k, i] = metrics.cer(ref, recognizer.transcribe(samples[k][i], sr=cfg.sr))
-        rows.append(VocoderRow(Path(c.path).stem, ref, len(y) / cfg.sr,
-                               metrics.cer(ref, recognizer.transcribe(y, sr=cfg.sr)),
-                               metrics.cer(ref, recognizer.transcribe(gl, sr=cfg.sr)),
-                               float(per_sample[:, i].mean())))
+            heard["wavenet_samples"][k].append(recognizer.transcribe(samples[k][i], sr=cfg.sr))
+            per_sample[k, i] = metrics.cer(ref, heard["wavenet_samples"][k][i])
+        heard["original"].append(recognizer.transcribe(y, sr=cfg.sr))
+        heard["griffin_lim"].append(recognizer.transcribe(gl, sr=cfg.sr))
+        rows.append(VocoderRow(Path(c.path).stem, ref, len(y) / cfg.sr, metrics.cer(ref, heard["original"][i]),
+                               metrics.cer(ref, heard["griffin_lim"][i]), float(per_sample[:, i].mean())))
     out = {"rows": rows, "generation_seconds": seconds, "batch": len(clips), "temperature": temperature,
            "seeds": list(seeds), "samples_per_second": len(clips) * (n_total - 1) / seconds,
            "samples_per_second_per_item": (n_total - 1) / seconds}
@@ -898,6 +902,7 @@ def vocoder_report(model: WaveNet, clips, *, recognizer=None, seed: int = 0, see
         out[key] = float(np.mean([getattr(r, key) for r in rows]))
     out["cer_wavenet_per_sample"] = [float(v) for v in per_sample.mean(axis=1)]
     out["waves"] = {"wavenet": samples[0], "griffin_lim": gls, "wavenet_samples": samples}
+    out["transcripts"] = heard
     return out
 
 
