@@ -493,7 +493,11 @@ def speaker_xvector(*, seed: int) -> tuple:
     voice resampled by 10 % is another vocal tract; the held-out identification test keeps the original
     voices only), and $SPEAKER_AUG copies of every training segment through a random recording chain and
     one of the noises' *train* takes at 5-25 dB SNR, under the same speaker. $SPEAKER_CHANNELS (64): the
-    frame-level width; $SPEAKER_LR (2e-3).
+    frame-level width; $SPEAKER_LR (2e-3). $SPEAKER_CMN=0 gives the network and the baseline MFCCs without
+    the per-segment mean removed (speaker.features(cmn=False)): the mean cepstrum is the segment's average
+    spectral envelope, the strongest cue to a vocal tract, and these voices have no channel for CMN to
+    cancel. Also recorded: the test EER after a linear discriminant analysis of the embeddings (Kaldi's
+    back end before PLDA; scikit-learn's, fitted on the training voices' segments, 40 dimensions).
     """
     import librosa
     import torch
@@ -505,6 +509,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     factors = [float(f) for f in os.environ.get("SPEAKER_PERTURB", "").split(",") if f.strip()]
     n_aug = int(os.environ.get("SPEAKER_AUG", "0"))
     channels, lr = int(os.environ.get("SPEAKER_CHANNELS", "64")), float(os.environ.get("SPEAKER_LR", "2e-3"))
+    cmn = os.environ.get("SPEAKER_CMN", "1") != "0"
     rng = np.random.default_rng(seed)
     noises = {k: data.noise(k, split="train").audio for k in data.NOISE_KINDS}
 
@@ -517,7 +522,7 @@ def speaker_xvector(*, seed: int) -> tuple:
         return feats_of(speaker.voice_segments(split, progress=True, **kw))
 
     def feats_of(segs_by_voice):
-        return {v: [speaker.features(s, sr=16000) for s in segs] for v, segs in segs_by_voice.items()}
+        return {v: [speaker.features(s, sr=16000, cmn=cmn) for s in segs] for v, segs in segs_by_voice.items()}
 
     train_segs = speaker.voice_segments("train", held_out=False, progress=True)
     tr, held, va, te = feats_of(train_segs), feats("train", held_out=True), feats("valid"), feats("test")
@@ -527,9 +532,9 @@ def speaker_xvector(*, seed: int) -> tuple:
         segs = speaker.voice_segments("train", seconds=f, held_out=False, progress=True)
         for v, ss in segs.items():
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
-                                                 sr=16000) for s in ss]
+                                                 sr=16000, cmn=cmn) for s in ss]
     for v, ss in train_segs.items():                   # $SPEAKER_AUG noisy copies, the same speaker
-        tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000) for s in ss for _ in range(n_aug)]
+        tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000, cmn=cmn) for s in ss for _ in range(n_aug)]
     print(f"x-vector training: {len(tr)} speakers, {sum(len(x) for x in tr.values())} segments", flush=True)
     model, log = speaker.train_xvector(tr, valid_feats=va, time_budget=budget, seed=seed, channels=channels,
                                        lr=lr)
@@ -538,6 +543,11 @@ def speaker_xvector(*, seed: int) -> tuple:
     i, j, same = speaker.trials(labs)
     E = model.infer(torch.tensor(np.stack([f for _, f in segs]))).numpy()
     sc = speaker.cosine_scores(E[i], E[j])
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    Etr = model.infer(torch.tensor(np.stack([f for v in sorted(clean) for f in clean[v]]))).numpy()
+    lda = LinearDiscriminantAnalysis(n_components=min(40, len(clean) - 1)).fit(
+        Etr, [v for v in sorted(clean) for _ in clean[v]])
+    lda_sc = speaker.cosine_scores(lda.transform(E)[i], lda.transform(E)[j])
     rng = np.random.default_rng(seed)
     frames = np.concatenate([f.T for fs in clean.values() for f in fs])
     ubm = speaker.GMMUBM(32, seed=seed).fit(frames[rng.choice(len(frames), 30000, replace=False)], max_iter=50)
@@ -555,12 +565,14 @@ def speaker_xvector(*, seed: int) -> tuple:
     ident = float(np.mean(np.array(model.config.labels)[pred] == np.array([v for v, _ in hv])))
     metrics = {"test": {"eer": speaker.eer(sc, same).eer, "min_dcf_0.01": speaker.min_dcf(sc, same),
                         "eer_per_voice": per_voice(sc), "n_target": int(same.sum()), "n_nontarget": int((~same).sum())},
+               "test_lda_backend": {"eer": speaker.eer(lda_sc, same).eer, "min_dcf_0.01": speaker.min_dcf(lda_sc, same),
+                                    "eer_per_voice": per_voice(lda_sc), "lda_dimensions": int(lda.n_components)},
                "gmm_ubm_baseline": {"eer": speaker.eer(gsc, same).eer, "min_dcf_0.01": speaker.min_dcf(gsc, same),
                                     "eer_per_voice": per_voice(gsc)},
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
-               "speed_perturbation": factors, "augmented_copies": n_aug}
+               "speed_perturbation": factors, "augmented_copies": n_aug, "cmn": cmn}
     return model, metrics
 
 
