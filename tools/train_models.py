@@ -547,7 +547,8 @@ def speaker_xvector(*, seed: int) -> tuple:
     Etr = model.infer(torch.tensor(np.stack([f for v in sorted(clean) for f in clean[v]]))).numpy()
     lda = LinearDiscriminantAnalysis(n_components=min(40, len(clean) - 1)).fit(
         Etr, [v for v in sorted(clean) for _ in clean[v]])
-    lda_sc = speaker.cosine_scores(lda.transform(E)[i], lda.transform(E)[j])
+    El = lda.transform(E)
+    lda_sc = speaker.cosine_scores(El[i], El[j])
     rng = np.random.default_rng(seed)
     frames = np.concatenate([f.T for fs in clean.values() for f in fs])
     ubm = speaker.GMMUBM(32, seed=seed).fit(frames[rng.choice(len(frames), 30000, replace=False)], max_iter=50)
