@@ -196,18 +196,17 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.967 clean, per voice m8 1.00 / alicia 0.967 / f5 1.00 / awb 0.90; a 96 k
+# The shipped kws_cnn (record: 0.958 clean, per voice m8 1.00 / alicia 0.983 / f5 1.00 / awb 0.85; a 96 k
 # parameter CNN trained on the corpus's training voices AND the three real FSDD training speakers: the
 # synthetic-only checkpoint of c66f616, then 70 epochs of the one-cycle schedule at 2e-3 with the real
-# speakers (910e218), then 40 more at 1e-3 on fresh augmented windows: KWS_INIT=shipped KWS_VALID_COPIES=4
-# KWS_CHANNELS=32,64,128 KWS_COPIES=8 KWS_EPOCHS=40 KWS_LR=1e-3 KWS_REAL_COPIES=9 KWS_SCHEDULE=one-cycle
-# KWS_TIME_BUDGET=2700 python tools/train_models.py kws_cnn) is one clip BELOW the chapter's clean target of
-# 0.97. These floors, one clip below the overall measurement (1/240) and just under the worst voice's
-# (0.90 = 54/60), guard the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a
-# retrained one meets it. (The checkpoint before it, 910e218, had the same 0.967 with awb at 0.883 — red
-# here on the voice floor; be38680: 0.950.)
-KWS_FLOOR = 0.962
-KWS_VOICE_FLOOR = 0.884
+# speakers (910e218), then 40 (0e0f1a5) and 32 more at 1e-3, each time on fresh augmented windows:
+# KWS_INIT=shipped KWS_VALID_COPIES=4 KWS_CHANNELS=32,64,128 KWS_COPIES=10 KWS_EPOCHS=32 KWS_LR=1e-3
+# KWS_REAL_COPIES=12 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=2700 python tools/train_models.py kws_cnn) is three
+# clips BELOW the chapter's clean target of 0.97 (chosen on the validation windows, where it beat the 0.967
+# checkpoint before it). These floors, one clip below the measurements (1/240 overall, 1/60 per voice), guard
+# the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a retrained one meets it.
+KWS_FLOOR = 0.954
+KWS_VOICE_FLOOR = 0.833
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -235,10 +234,9 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
 
 def test_shipped_kws_checkpoint_in_noise():
     """Chapter 07's noise figures, measured on the test voices with the noises' *test* takes (never used
-    in training), the record's windows (seeded), floors one clip below the measurements: 0.883 at 10 dB
-    (m8 .90 / alicia .867 / f5 .917 / awb .85; target 0.90, four clips short) and 0.7375 at 0 dB (.767 / .70 /
-    .80 / .683; target 0.75, three clips short, which the synthetic-only checkpoint of c66f616 met at 0.763).
-    The checkpoint before it (910e218: 0.896 / 0.721) is red here at 0 dB."""
+    in training), the record's windows (seeded), floors one clip below the measurements: 0.904 at 10 dB
+    (m8 .95 / alicia .883 / f5 .933 / awb .85; target 0.90 met) and 0.775 at 0 dB (.80 / .783 / .833 / .683;
+    target 0.75 met). The checkpoints before it (0e0f1a5: 0.883 / 0.7375; 910e218: 0.896 / 0.721) are red here."""
     from course_lib import data, pretrained
 
     kws = pretrained.load("kws_cnn", device="cpu")
@@ -248,17 +246,17 @@ def test_shipped_kws_checkpoint_in_noise():
         w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1), snr_db=snr)
         acc[name] = classify.evaluate_windows(kws, w, lab, voices)["accuracy"]
         assert acc[name] == pytest.approx(kws.record["metrics"]["test_noisy"][name]["accuracy"], abs=0.01), name
-    assert acc["0 dB"] >= 0.733, acc
-    assert acc["10 dB"] >= 0.879, acc
+    assert acc["0 dB"] >= 0.770, acc
+    assert acc["10 dB"] >= 0.900, acc
 
 
 # measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded, centred in the 1 s
-# window by predict): 0.905 overall, lucas 0.95, theo 0.86 — issue #25's target, 0.90, met. The model trained
+# window by predict): 0.915 overall, lucas 0.95, theo 0.88 — issue #25's target, 0.90, met. The model trained
 # on the three real training speakers (george, jackson, yweweler), never on these two. (The synthetic-only
-# checkpoint of c66f616: 0.685, lucas 0.82, theo 0.55; the checkpoint before this one, 910e218: 0.885,
-# lucas 0.93, theo 0.84 — red here.)
-KWS_REAL_FLOOR = 0.90
-KWS_REAL_SPEAKER_FLOOR = 0.85
+# checkpoint of c66f616: 0.685, lucas 0.82, theo 0.55; the checkpoints before this one, 0e0f1a5: 0.905, theo
+# 0.86, and 910e218: 0.885, theo 0.84 — red here.)
+KWS_REAL_FLOOR = 0.91
+KWS_REAL_SPEAKER_FLOOR = 0.87
 
 
 def test_shipped_kws_checkpoint_on_real_human_speakers():
