@@ -5,7 +5,6 @@ Built here from two small notebooks (seconds); `make book` builds every chapter 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -18,10 +17,9 @@ import nbformat
 import pytest
 
 from conftest import REPO
+from course_lib.grading import load_module
 
-spec = importlib.util.spec_from_file_location("build_book", REPO / "tools" / "build_book.py")
-build_book = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(build_book)
+build_book = load_module(REPO / "tools" / "build_book.py", module_name="build_book")
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 

@@ -15,9 +15,9 @@ torch = pytest.importorskip("torch")
 
 from course_lib import audio, config, data, pretrained  # noqa: E402
 from course_lib.errors import ParameterError  # noqa: E402
+from conftest import REPO  # noqa: E402
 
 NAME = "words_mfcc_logreg"
-REPO = pretrained.MODELS_DIR.parents[1]
 # What the example model promises on the test split (4 voices never heard in training):
 # measured 0.871 overall when it was trained (1.00, 0.55, 1.00, 0.93 per voice; see
 # data/models/words_mfcc_logreg.record.json). The espeak gbclan "alicia" voice is the hard one
@@ -298,11 +298,9 @@ def test_config_validation(kwargs, match):
 def test_train_models_records_the_code_at_the_start_of_the_run(tmp_path, monkeypatch):
     """tools/train_models.py names the commit the run started from: a commit made while it trains (HEAD
     moves) is kept beside it as ``when_written``, never credited with the run (a record once was)."""
-    import importlib.util
+    from course_lib.grading import load_module
 
-    spec = importlib.util.spec_from_file_location("train_models_under_test", REPO / "tools" / "train_models.py")
-    tm = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tm)
+    tm = load_module(REPO / "tools" / "train_models.py", module_name="train_models_under_test")
     heads = iter([{"commit": "a" * 40, "uncommitted": []}, {"commit": "b" * 40, "uncommitted": []}])
     monkeypatch.setattr(tm, "_git_commit", lambda: next(heads))
 

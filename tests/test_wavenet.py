@@ -513,14 +513,13 @@ def test_tts_judges_vocoder_judges_transcribes_each_wave_once_per_judge():
     """benchmarks/tts_judges.vocoder_judges: every judge hears each sentence's original, Griffin-Lim
     and WaveNet samples exactly once (the first judge's transcripts come from vocoder_report, which
     it used to repeat), and both judges' figures equal CER / WER of their own transcripts."""
-    import importlib.util
     from types import SimpleNamespace
 
+    from conftest import REPO
     from course_lib import metrics
+    from course_lib.grading import load_module
 
-    spec = importlib.util.spec_from_file_location("tts_judges", Path(__file__).resolve().parents[1] / "benchmarks" / "tts_judges.py")
-    tts_judges = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tts_judges)
+    tts_judges = load_module(REPO / "benchmarks" / "tts_judges.py", module_name="tts_judges")
     model, clips = _tiny_vocoder_and_clips(n_clips=2, n_samples=1200, text="a b c d")
     calls = {"one": 0, "two": 0}
 
