@@ -495,6 +495,12 @@ class MaskNetConfig:
         bounded at 2 can reach a higher SI-SDR. The output is ``mask_max · σ(z − ln mask_max)``:
         for small gains it is ``≈ e^z`` whatever ``mask_max`` is, so a checkpoint trained at 1
         is a warm start for a larger bound (:meth:`MaskNet.with_mask_max`).
+    shifts : int
+        Passes that :meth:`MaskNet.enhance` averages (default 1: one). Pass ``k`` frames the signal
+        ``k · hop_length / shifts`` samples later, so every pass sees the speech cut into frames at
+        other places; the mask's errors differ from one framing to the next and partly cancel in the
+        average (test-time shift averaging, as in the "shift trick" of waveform separation networks).
+        Costs ``shifts`` forward passes; training (:meth:`MaskNet.infer`) always makes one.
     """
 
     sr: int = 16000
@@ -504,6 +510,7 @@ class MaskNetConfig:
     dilations: tuple = (1, 2, 4, 8, 1, 2, 4, 8)
     lookahead: tuple = ()
     mask_max: float = 1.0
+    shifts: int = 1
 
     def __post_init__(self):
         self.sr = check_sr(self.sr)
@@ -514,6 +521,7 @@ class MaskNetConfig:
             check_positive_int(getattr(self, name), name)
         if self.hop_length > self.n_fft:
             raise ParameterError(f"hop_length={self.hop_length} must not exceed n_fft={self.n_fft}")
+        _check_shifts(self.shifts, self.hop_length)
         self.dilations = tuple(self.dilations)
         if not self.dilations or not all(isinstance(d, int) and d >= 1 for d in self.dilations):
             raise ParameterError(f"dilations={self.dilations!r} must be a non-empty list of positive integers")
@@ -534,6 +542,13 @@ class MaskNetConfig:
     def lookahead_frames(self) -> int:
         """Frames of the future that one output frame sees (0: causal)."""
         return sum(self.lookahead)
+
+
+def _check_shifts(shifts, hop_length: int) -> int:
+    if isinstance(shifts, bool) or not isinstance(shifts, (int, np.integer)) or not 1 <= shifts <= hop_length:
+        raise ParameterError(f"shifts={shifts!r} must be a whole number of passes from 1 to hop_length={hop_length} "
+                             f"(1: one pass, no averaging)")
+    return int(shifts)
 
 
 class _CausalBlock(torch.nn.Module):
@@ -625,15 +640,29 @@ class MaskNet(torch.nn.Module):
         return torch.istft(S, self.config.n_fft, self.config.hop_length, window=self.window, center=True,
                            length=y.shape[-1])
 
+    def infer_shifted(self, y: torch.Tensor, shifts: int) -> torch.Tensor:
+        """The average of ``shifts`` :meth:`infer` passes over ``y (batch, n)``, pass ``k`` delayed by
+        ``k · hop_length // shifts`` samples (zeros in front, removed from its output): the same length."""
+        shifts = _check_shifts(shifts, self.config.hop_length)
+        out = self.infer(y)
+        for k in range(1, shifts):
+            s = k * self.config.hop_length // shifts
+            out = out + self.infer(torch.nn.functional.pad(y, (s, 0)))[..., s:]
+        return out / shifts
+
     @torch.no_grad()
-    def enhance(self, y, *, sr: int) -> np.ndarray:
-        """Enhance raw audio at any sample rate: ``(n,)`` float32 of the same length and rate."""
+    def enhance(self, y, *, sr: int, shifts: int | None = None) -> np.ndarray:
+        """Enhance raw audio at any sample rate: ``(n,)`` float32 of the same length and rate.
+
+        ``shifts``: passes averaged (:meth:`infer_shifted`); default the config's ``shifts``."""
         from .audio import resample
 
         sr = _check_input(y, sr)
+        shifts = self.config.shifts if shifts is None else _check_shifts(shifts, self.config.hop_length)
         x = y if sr == self.config.sr else resample(y, orig_sr=sr, target_sr=self.config.sr)
         dev = self.feat_mean.device
-        out = self.infer(torch.as_tensor(np.asarray(x, dtype=np.float32), device=dev)[None])[0].cpu().numpy()
+        x = torch.as_tensor(np.asarray(x, dtype=np.float32), device=dev)[None]
+        out = self.infer_shifted(x, shifts)[0].cpu().numpy()
         if sr != self.config.sr:
             out = resample(out, orig_sr=self.config.sr, target_sr=sr)
         out = out[:len(y)]

@@ -4,6 +4,8 @@ causality and contract, and the enhancers' quality on test voices with test nois
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -348,7 +350,37 @@ def test_mask_max_bounds_the_gain_and_keeps_small_gains():
         wide.with_mask_max(1.5)
 
 
+def test_shift_averaging_is_the_mean_of_delayed_single_passes():
+    """``enhance(..., shifts=k)`` re-derived: pass j runs :meth:`infer` on the input delayed by
+    j·hop/k samples (zeros in front) and drops those samples from its output; the result is the mean.
+    One shift is exactly the single pass; the config's ``shifts`` is the default; the passes differ
+    (otherwise averaging would be a no-op), and the length stays the input's."""
+    torch.manual_seed(0)
+    net = enhance.MaskNet(enhance.MaskNetConfig(channels=16, dilations=(1, 2))).eval()
+    with torch.no_grad():
+        net.out.bias.normal_()                     # a mask that is not ~0.5 everywhere
+    y = np.random.default_rng(0).normal(size=5003).astype(np.float32) * 0.1
+    hop = net.config.hop_length
+    with torch.no_grad():
+        single = net.infer(torch.from_numpy(y)[None])[0].numpy()
+        passes = [net.infer(torch.from_numpy(np.concatenate([np.zeros(s, np.float32), y]))[None])[0, s:].numpy()
+                  for s in (0, hop // 4, hop // 2, 3 * hop // 4)]
+    np.testing.assert_array_equal(net.enhance(y, sr=SR), single)          # default config.shifts == 1
+    np.testing.assert_allclose(net.enhance(y, sr=SR, shifts=1), single, atol=0)
+    four = net.enhance(y, sr=SR, shifts=4)
+    assert four.shape == y.shape and four.dtype == np.float32
+    np.testing.assert_allclose(four, np.mean(passes, axis=0), rtol=1e-5, atol=1e-7)
+    assert np.abs(passes[1] - passes[0]).max() > 1e-3 * np.abs(passes[0]).max()
+    assert np.abs(four - single).max() > 1e-3 * np.abs(single).max()
+    net.config = dataclasses.replace(net.config, shifts=4)
+    np.testing.assert_array_equal(net.enhance(y, sr=SR), four)              # the config's shifts by default
+    for bad in (0, hop + 1, 1.5, True):
+        with pytest.raises(ParameterError, match="shifts"):
+            net.enhance(y, sr=SR, shifts=bad)
+
+
 @pytest.mark.parametrize("kw, match", [
+    (dict(shifts=0), "shifts=0"), (dict(shifts=257), "shifts=257"), (dict(shifts=2.0), "shifts"),
     (dict(mask_max=0.5), "mask_max"), (dict(mask_max=float("nan")), "mask_max"),
     (dict(channels=0), "channels=0"), (dict(dilations=()), "dilations"), (dict(dilations=(1, 0)), "dilations"),
     (dict(hop_length=1024), "hop_length=1024"), (dict(sr=-1), "sr"), (dict(lookahead=(0,)), "lookahead"),

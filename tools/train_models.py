@@ -146,7 +146,13 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     blocks of those dilations to a causal checkpoint (MaskNet.with_lookahead: the same masks until trained),
     so that each frame's gain also sees sum(dilations) future frames. $ENHANCE_MASK_MAX (default 1) bounds
     the gain: above 1 the mask may amplify a bin (MaskNet.with_mask_max when warm-starting from a smaller bound).
+    $ENHANCE_SHIFTS (default 1) sets the config's ``shifts``: MaskNet.enhance, and so the test table, averages
+    that many passes at offsets of hop_length / shifts (test-time shift averaging; training is unchanged).
+    A budget of 0 skips its stage: ENHANCE_INIT=shipped with both budgets 0 re-measures the committed
+    weights (e.g. with another $ENHANCE_SHIFTS) without training them.
     """
+    import dataclasses
+
     import torch
 
     from course_lib import data, enhance
@@ -158,6 +164,7 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
     lr2 = float(os.environ.get("ENHANCE_FINETUNE_LR", "5e-4"))
     loss = os.environ.get("ENHANCE_LOSS", "si_sdr")
     mask_max = float(os.environ.get("ENHANCE_MASK_MAX", "1"))
+    shifts = int(os.environ.get("ENHANCE_SHIFTS", "1"))
     stages = {}
     model, warm_start = None, None
     if os.environ.get("ENHANCE_INIT") == "shipped":
@@ -174,6 +181,10 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
             warm_start.update(mask_max_from=model.config.mask_max, test_overall=prev["metrics"]["test"]["overall"])
             model = model.with_mask_max(mask_max)
     for name, budget, lr, s in (("stage1", time_budget, lr1, seed), ("stage2", finetune_budget, lr2, seed + 1)):
+        if budget <= 0:
+            if model is None:
+                raise SystemExit("enhance_mask: a budget of 0 needs ENHANCE_INIT=shipped (nothing to measure)")
+            continue
         model, history = enhance.train_mask(model=model, config=enhance.MaskNetConfig(mask_max=mask_max),
                                             time_budget=budget, epochs=10_000, lr=lr, seed=s,
                                             loss=loss)
@@ -182,6 +193,7 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
         stages[name] = {f"valid_{key}": best["valid_loss"], f"train_{key}": best["train_loss"], "loss": loss,
                         "epochs_run": len(history.epochs), "best_epoch": history.best_epoch,
                         "stopped": history.stopped, "train_seconds": history.wall_time, "lr": lr, "seed": s}
+    model.config = dataclasses.replace(model.config, shifts=shifts)      # checked by MaskNetConfig
     by_voice = {}
     for c in data.sentences(split="test"):
         by_voice.setdefault(c.speaker, []).append(c)
@@ -194,7 +206,10 @@ def enhance_mask(*, seed: int, time_budget: float = 2400.0, finetune_budget: flo
         test[key] = {}
         for (group, method), v in enhance.summarize(rows, by=(by, "method")).items():
             test[key].setdefault(str(group), {})[method] = v
-    metrics = {**stages, "n_parameters": model.n_parameters(), "test": test, "warm_start_from": warm_start}
+    metrics = {**stages, "n_parameters": model.n_parameters(), "shifts": shifts, "test": test,
+               "warm_start_from": warm_start}
+    if not stages:
+        metrics["not_trained"] = "both budgets 0: the committed weights measured again (see warm_start_from)"
     return model, metrics
 
 
