@@ -508,12 +508,15 @@ def test_shipped_mask_quality_on_test_voices(shipped_mask):
                                  [by_voice[v] for v in sorted(by_voice)], kinds=("white", "babble"),
                                  snrs=(0, 5), progress=False)
     o = {k[0]: v for k, v in enhance.summarize(rows).items()}
-    # measured: noisy 1.05 / 0.471 / 2.5 dB, Wiener 1.12 / 0.482 / 6.3 dB, mask 1.31 / 0.588 / 7.9 dB
+    # measured: noisy 1.05 / 0.471 / 2.51 dB, Wiener 1.12 / 0.482 / 6.29 dB, mask 1.32 / 0.604 / 8.04 dB with
+    # the checkpoint's four shifted passes (config.shifts = 4); the same weights in one pass 1.31 / 0.588 /
+    # 7.87 dB - red on the two lines marked "shifts"
     # (the checkpoint before the spectral-loss run: 1.24 / 0.570 / 8.0 - red on the PESQ and ESTOI lines;
     # the causal checkpoint before the look-ahead blocks: 1.21 / 0.557 / 7.7; before its warm start 1.18 / 0.540 / 7.4)
-    assert o["mask"]["si_sdr"] > o["noisy"]["si_sdr"] + 4.0, o
+    assert shipped_mask.config.shifts == 4
+    assert o["mask"]["si_sdr"] > o["noisy"]["si_sdr"] + 5.45, o                             # shifts
     assert o["mask"]["si_sdr"] > o["wiener"]["si_sdr"] + 1.0, o
-    assert o["mask"]["estoi"] > max(o["noisy"]["estoi"], o["wiener"]["estoi"]) + 0.095, o
+    assert o["mask"]["estoi"] > max(o["noisy"]["estoi"], o["wiener"]["estoi"]) + 0.115, o   # shifts
     assert o["mask"]["pesq"] > o["noisy"]["pesq"] + 0.23, o
     per_voice = enhance.summarize(rows, by=("voice", "method"))
     for v in by_voice:     # every voice gains (measured +4.3 to +6.1 dB)
