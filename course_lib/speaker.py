@@ -26,6 +26,7 @@ personal data: it must not be used on people who have not agreed to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -515,13 +516,16 @@ def voice_segments(split: str, *, seconds: float = 1.0, held_out: bool | None = 
 
 def train_xvector(train_feats: dict, *, valid_feats: dict | None = None, channels: int = 64, embed_dim: int = 64,
                   margin: float = 0.2, time_budget: float = 1800.0, chunk_epochs: int = 3, lr: float = 2e-3,
-                  batch_size: int = 64, seed: int = 0, log=print) -> tuple:
+                  batch_size: int = 64, seed: int = 0, schedule: str = "constant", log=print) -> tuple:
     """Train an :class:`XVector` on ``{speaker: [features (n_feats, time), ...]}`` (1-s segments).
 
     Each batch is cropped to a random 60-100 frames (the same crop for the batch); training
     runs in chunks of ``chunk_epochs`` epochs (:func:`course_lib.train.fit`, one AdamW
     throughout) until ``time_budget`` seconds; after each chunk the EER on ``valid_feats``
     (verification trials between all their segments) picks the weights kept.
+    ``schedule="cosine"`` sets each chunk's learning rate to ``lr · (1 + cos(π f)) / 2``, ``f`` the
+    fraction of the time budget spent when the chunk starts (from ``lr`` towards 0 at the end of the
+    budget); ``"constant"`` (default) keeps ``lr``. The log records each chunk's rate.
 
     Returns
     -------
@@ -532,6 +536,8 @@ def train_xvector(train_feats: dict, *, valid_feats: dict | None = None, channel
 
     from . import train as _train
 
+    if schedule not in ("constant", "cosine"):
+        raise ParameterError(f"schedule={schedule!r} must be 'constant' or 'cosine'")
     names = sorted(train_feats)
     X = torch.tensor(np.stack([f for v in names for f in train_feats[v]]))          # (n, n_feats, time)
     y = torch.tensor([k for k, v in enumerate(names) for _ in train_feats[v]])
@@ -557,9 +563,15 @@ def train_xvector(train_feats: dict, *, valid_feats: dict | None = None, channel
     opt = torch.optim.AdamW(net.parameters(), lr=lr)
     best, best_state, records, t0 = np.inf, None, [], time.time()
     for chunk in range(10_000):
+        rate = lr
+        if schedule == "cosine":
+            rate = lr * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / time_budget))) / 2
+        for group in opt.param_groups:
+            group["lr"] = rate
         h = _train.fit(net, (X, y), step_fn=step, optimizer=opt, epochs=chunk_epochs, batch_size=batch_size,
                        seed=seed + chunk, progress=False)
-        rec = {"chunk": chunk, "seconds": round(time.time() - t0, 1), "train_loss": float(h["train_loss"][-1])}
+        rec = {"chunk": chunk, "seconds": round(time.time() - t0, 1), "lr": rate,
+               "train_loss": float(h["train_loss"][-1])}
         if valid_feats:
             E = net.infer(Xv).numpy()
             rec["valid_eer"] = eer(cosine_scores(E[vi], E[vj]), vsame).eer

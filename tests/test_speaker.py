@@ -158,6 +158,41 @@ def test_xvector_forward_vs_infer():
     assert net.predict(np.random.default_rng(0).normal(size=8000).astype(np.float32) * 0.1, sr=8000) in "abc"
 
 
+def test_train_xvector_cosine_schedule(monkeypatch):
+    """schedule="cosine": each chunk's rate is lr · (1 + cos(π f)) / 2 for the fraction f of the budget
+    spent when it starts (re-derived from a fake clock that advances 1 s per chunk, budget 4 s), and the
+    optimizer really steps at it; "constant" keeps lr; anything else is refused."""
+    import time as _time
+
+    from course_lib import train as _train
+
+    rng = np.random.default_rng(0)
+    feats = {v: [rng.normal(size=(30, 100)).astype(np.float32) + k for _ in range(4)] for k, v in enumerate("abc")}
+    seen = []
+    real_fit = _train.fit
+
+    def spy(model, data, *, optimizer, **kw):
+        seen.append(optimizer.param_groups[0]["lr"])
+        clock[0] += 1.0                                                 # each chunk "takes" one second
+        return real_fit(model, data, optimizer=optimizer, **kw)
+
+    clock = [1000.0]
+    monkeypatch.setattr(_time, "time", lambda: clock[0])
+    monkeypatch.setattr(_train, "fit", spy)
+    _, log = speaker.train_xvector(feats, channels=8, embed_dim=4, time_budget=4.0, chunk_epochs=1, lr=1e-2,
+                                   batch_size=4, schedule="cosine", log=None)
+    expect = [1e-2 * (1 + np.cos(np.pi * min(1.0, f / 4.0))) / 2 for f in range(len(seen))]
+    np.testing.assert_allclose(seen, expect, rtol=1e-12)
+    np.testing.assert_allclose([r["lr"] for r in log], expect, rtol=1e-12)
+    assert len(seen) == 5 and seen[0] == 1e-2 and seen[-1] == 0.0
+    seen.clear()
+    speaker.train_xvector(feats, channels=8, embed_dim=4, time_budget=2.0, chunk_epochs=1, lr=1e-2, batch_size=4,
+                          log=None)
+    assert seen == [1e-2] * 3
+    with pytest.raises(ParameterError, match="schedule"):
+        speaker.train_xvector(feats, schedule="step", log=None)
+
+
 @pytest.mark.parametrize("kwargs, match", [({"n_speakers": 1}, "n_speakers"), ({"channels": 0}, "channels"),
                                            ({"margin": 1.5}, "margin"), ({"kernel_sizes": (3,)}, "kernel_sizes"),
                                            ({"labels": ("a",)}, "labels")])

@@ -513,6 +513,8 @@ def speaker_xvector(*, seed: int) -> tuple:
     spectral envelope, the strongest cue to a vocal tract, and these voices have no channel for CMN to
     cancel. Also recorded: the test EER after a linear discriminant analysis of the embeddings (Kaldi's
     back end before PLDA; scikit-learn's, fitted on the training voices' segments, 40 dimensions).
+    $SPEAKER_SCHEDULE=cosine decays the learning rate over the budget (speaker.train_xvector's schedule;
+    default constant, as every run before December 2026).
     """
     import librosa
     import torch
@@ -525,6 +527,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     n_aug = int(os.environ.get("SPEAKER_AUG", "0"))
     channels, lr = int(os.environ.get("SPEAKER_CHANNELS", "64")), float(os.environ.get("SPEAKER_LR", "2e-3"))
     cmn = os.environ.get("SPEAKER_CMN", "1") != "0"
+    schedule = os.environ.get("SPEAKER_SCHEDULE", "constant")
     rng = np.random.default_rng(seed)
     noises = {k: data.noise(k, split="train").audio for k in data.NOISE_KINDS}
 
@@ -552,7 +555,7 @@ def speaker_xvector(*, seed: int) -> tuple:
         tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000, cmn=cmn) for s in ss for _ in range(n_aug)]
     print(f"x-vector training: {len(tr)} speakers, {sum(len(x) for x in tr.values())} segments", flush=True)
     model, log = speaker.train_xvector(tr, valid_feats=va, time_budget=budget, seed=seed, channels=channels,
-                                       lr=lr)
+                                       lr=lr, schedule=schedule)
     segs = [(v, f) for v in sorted(te) for f in te[v]]
     labs = np.array([v for v, _ in segs])
     i, j, same = speaker.trials(labs)
@@ -588,7 +591,7 @@ def speaker_xvector(*, seed: int) -> tuple:
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
-               "speed_perturbation": factors, "augmented_copies": n_aug, "cmn": cmn}
+               "speed_perturbation": factors, "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
     return model, metrics
 
 
