@@ -174,6 +174,20 @@ def trials(n_per_speaker) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i, j, spk[i] == spk[j]
 
 
+def eer_per_voice(scores, same, labels, i, j) -> dict:
+    """EER of the trials each voice takes part in: ``{voice: eer}``, sorted by voice.
+
+    ``scores`` and ``same`` are per trial, ``labels`` per item and ``i``, ``j`` the items of each
+    trial, as :func:`trials` returns them; a voice's trials are those with it on either side.
+    """
+    labels, scores, same = np.asarray(labels), np.asarray(scores), np.asarray(same)
+    out = {}
+    for v in sorted(set(labels.tolist())):
+        m = (labels[i] == v) | (labels[j] == v)
+        out[v] = eer(scores[m], same[m]).eer
+    return out
+
+
 def cosine_scores(emb_a, emb_b) -> np.ndarray:
     """Row-wise cosine similarity of two (n, d) arrays: (n,)."""
     a = np.asarray(emb_a, dtype=np.float64)
@@ -278,6 +292,18 @@ class GMMUBM:
     def score(self, model_means, X) -> float:
         """Average per-frame log-likelihood ratio of ``X`` for a speaker model against the UBM."""
         return self.loglik(X, model_means) - self.loglik(X)
+
+    def trial_scores(self, segments, i, j, *, progress: bool = False) -> np.ndarray:
+        """Verification scores of trials ``(i[k], j[k])`` among ``segments`` (each ``(n_frames, dim)``):
+        :meth:`score` of segment ``j[k]`` against the model enrolled on segment ``i[k]``. Each segment
+        is enrolled and scored under the UBM once, not once per trial."""
+        from tqdm.auto import tqdm
+
+        segments = list(segments)
+        enrolled = [self.enroll(X) for X in tqdm(segments, desc="enrol", leave=False, disable=not progress)]
+        ubm_ll = np.array([self.loglik(X) for X in segments])
+        pairs = tqdm(zip(i, j), total=len(i), desc="score", leave=False, disable=not progress)
+        return np.array([self.loglik(segments[b], enrolled[a]) - ubm_ll[b] for a, b in pairs])
 
 
 # --------------------------------------------------------------------------- x-vector

@@ -111,6 +111,35 @@ def test_gmm_ubm_scores_own_speaker_higher():
     assert np.all(np.argmax(S, axis=1) == np.arange(3)), S
 
 
+def test_trial_scores_equal_score_of_each_enrolled_pair():
+    """GMMUBM.trial_scores enrols each segment once and reuses the UBM likelihoods; every trial must
+    still equal score(enroll(segment i), segment j), pair by pair, in the order of the trials."""
+    rng = np.random.default_rng(5)
+    segs = [rng.normal(m, 1, (rng.integers(30, 60), 3)) for m in (-1.0, -1.0, 0.5, 0.5, 2.0)]
+    ubm = speaker.GMMUBM(4).fit(np.concatenate(segs))
+    i, j, _ = speaker.trials(["a", "a", "b", "b", "c"])
+    got = ubm.trial_scores(segs, i, j)
+    expect = [ubm.score(ubm.enroll(segs[a]), segs[b]) for a, b in zip(i, j)]
+    np.testing.assert_allclose(got, expect, rtol=1e-12)
+    np.testing.assert_allclose(ubm.trial_scores(segs, j, i), [ubm.score(ubm.enroll(segs[b]), segs[a])
+                                                                for a, b in zip(i, j)], rtol=1e-12)
+
+
+def test_eer_per_voice_takes_every_trial_a_voice_is_in():
+    """Re-derived with the brute-force sweep: a voice's EER is over the trials it is on either side of."""
+    rng = np.random.default_rng(6)
+    labs = np.repeat(["x", "y", "z"], [5, 7, 4])
+    i, j, same = speaker.trials(labs)
+    sc = rng.normal(size=len(i)) + 1.5 * same
+    got = speaker.eer_per_voice(sc, same, labs, i, j)
+    assert list(got) == ["x", "y", "z"]
+    for v in "xyz":
+        m = np.array([labs[a] == v or labs[b] == v for a, b in zip(i, j)])
+        pm, pf, _ = _sweep(sc[m], same[m])
+        k = int(np.argmin(np.abs(pm - pf)))
+        assert got[v] == pytest.approx((pm[k] + pf[k]) / 2), v
+
+
 def test_stats_pool_against_numpy():
     rng = np.random.default_rng(3)
     h = torch.tensor(rng.normal(size=(3, 5, 12)), dtype=torch.float64)
@@ -225,11 +254,8 @@ def test_gmm_ubm_on_unseen_voices_per_voice():
     segs = [(v, speaker.features(s, sr=16000)) for v in sorted(te) for s in te[v]]
     labs = np.array([v for v, _ in segs])
     i, j, same = speaker.trials(labs)
-    models = [ubm.enroll(f.T) for _, f in segs]
-    ll = np.array([ubm.loglik(f.T) for _, f in segs])
-    sc = np.array([ubm.loglik(segs[b][1].T, models[a]) - ll[b] for a, b in zip(i, j)])
-    per_voice = {v: speaker.eer(sc[(labs[i] == v) | (labs[j] == v)], same[(labs[i] == v) | (labs[j] == v)]).eer
-                 for v in sorted(te)}
+    sc = ubm.trial_scores([f.T for _, f in segs], i, j)
+    per_voice = speaker.eer_per_voice(sc, same, labs, i, j)
     print("GMM-UBM EER", speaker.eer(sc, same).eer, per_voice)
     assert speaker.eer(sc, same).eer <= 0.10
     for v, e in per_voice.items():

@@ -570,24 +570,19 @@ def speaker_xvector(*, seed: int) -> tuple:
     rng = np.random.default_rng(seed)
     frames = np.concatenate([f.T for fs in clean.values() for f in fs])
     ubm = speaker.GMMUBM(32, seed=seed).fit(frames[rng.choice(len(frames), 30000, replace=False)], max_iter=50)
-    enrolled = [ubm.enroll(f.T) for _, f in segs]
-    ll = np.array([ubm.loglik(f.T) for _, f in segs])
-    gsc = np.array([ubm.loglik(segs[b][1].T, enrolled[a]) - ll[b] for a, b in zip(i, j)])
+    gsc = ubm.trial_scores([f.T for _, f in segs], i, j)
 
-    def per_voice(s):
-        return {v: speaker.eer(s[(labs[i] == v) | (labs[j] == v)], same[(labs[i] == v) | (labs[j] == v)]).eer
-                for v in sorted(te)}
+    def verification(s):
+        return {"eer": speaker.eer(s, same).eer, "min_dcf_0.01": speaker.min_dcf(s, same),
+                "eer_per_voice": speaker.eer_per_voice(s, same, labs, i, j)}
 
     hv = [(v, f) for v in sorted(held) for f in held[v]]
     with torch.no_grad():
         pred = model(torch.tensor(np.stack([f for _, f in hv]))).argmax(1).numpy()
     ident = float(np.mean(np.array(model.config.labels)[pred] == np.array([v for v, _ in hv])))
-    metrics = {"test": {"eer": speaker.eer(sc, same).eer, "min_dcf_0.01": speaker.min_dcf(sc, same),
-                        "eer_per_voice": per_voice(sc), "n_target": int(same.sum()), "n_nontarget": int((~same).sum())},
-               "test_lda_backend": {"eer": speaker.eer(lda_sc, same).eer, "min_dcf_0.01": speaker.min_dcf(lda_sc, same),
-                                    "eer_per_voice": per_voice(lda_sc), "lda_dimensions": int(lda.n_components)},
-               "gmm_ubm_baseline": {"eer": speaker.eer(gsc, same).eer, "min_dcf_0.01": speaker.min_dcf(gsc, same),
-                                    "eer_per_voice": per_voice(gsc)},
+    metrics = {"test": verification(sc) | {"n_target": int(same.sum()), "n_nontarget": int((~same).sum())},
+               "test_lda_backend": verification(lda_sc) | {"lda_dimensions": int(lda.n_components)},
+               "gmm_ubm_baseline": verification(gsc),
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
