@@ -57,7 +57,7 @@ __all__ = [
     "forward", "backward", "posteriors", "viterbi", "left_to_right", "brute_force",
     "endpoint", "word_features", "viterbi_left_to_right", "FEATURE_SR", "n_states_for", "RecognizerConfig", "WordRecognizer",
     "WARP_SEARCH",
-    "Evaluation", "evaluate", "dtw", "DTWRecognizer",
+    "Evaluation", "evaluate", "evaluate_adapted", "mllr_mean_transform", "dtw", "DTWRecognizer",
 ]
 
 # Probabilities must sum to one within this (in the log domain: |logsumexp| <= _SUM_TOL).
@@ -808,13 +808,18 @@ def _gmm_log_b(X, means, covars, weights):
     The same numbers as hmmlearn's ``GMMHMM._compute_log_likelihood`` (tested), as
     three matrix products instead of a loop over states and components.
     """
+    return _logsumexp(_gmm_log_components(X, means, covars, weights), axis=2)   # (n, N)
+
+
+def _gmm_log_components(X, means, covars, weights):
+    """``log w_jm + log N(x_t; mu_jm, diag var_jm)`` for every frame, state and component: ``(n, N, M)``."""
     N, M, D = means.shape
     iv = 1.0 / covars                                                          # (N, M, D)
     quad = (X ** 2) @ iv.reshape(-1, D).T - 2.0 * X @ (means * iv).reshape(-1, D).T \
         + np.sum(means ** 2 * iv, axis=-1).reshape(-1)                         # (n, N*M)
     with np.errstate(divide="ignore"):
         lw = -0.5 * (quad + np.sum(np.log(2 * np.pi * covars), axis=-1).reshape(-1)) + np.log(weights).reshape(-1)
-    return _logsumexp(lw.reshape(len(X), N, M), axis=2)                          # (n, N)
+    return lw.reshape(len(X), N, M)
 
 
 def _fit_state_mixture(x, mu, var, w, *, var_floor, n_em=4):
@@ -1043,6 +1048,68 @@ class WordRecognizer:
 
         out = copy.copy(self)                                   # shares the models; they are not changed
         out.config = dataclasses.replace(self.config, warps=warps)
+        return out
+
+    def adapt(self, ys, *, sr: int, labels=None, n_iter: int = 3, prior_frames: float = 0.0,
+              progress: bool = False) -> "WordRecognizer":
+        """A copy of this recogniser adapted to one speaker by MLLR (maximum-likelihood linear regression).
+
+        Notebook: 04_hmm_word_recognition.ipynb
+
+        ``ys`` are recordings of **one** speaker (1-D arrays at ``sr``). One affine
+        transform ``mu -> A mu + b`` of every Gaussian mean of every word model
+        (Leggetter & Woodland 1995; :func:`mllr_mean_transform`) is estimated so
+        that the adapted models fit those recordings best. ``labels=None``:
+        **unsupervised** -- the words are the recogniser's own hypotheses, and each
+        of the ``n_iter`` rounds recognises again with the models of the round
+        before (errors in the hypotheses are outvoted: a wrong word still has
+        mostly the right kind of sounds). With ``labels`` (one per recording):
+        supervised, as when a user reads prompted words.
+
+        One transform of 39 x 40 numbers is shared by all the Gaussians, so a few
+        dozen words (a few thousand frames) are enough, and a speaker's every word
+        moves, including words the adaptation data did not contain. ``prior_frames``
+        adds that many pseudo-frames at each Gaussian's own mean (they pull the
+        transform towards the identity; 0: maximum likelihood). This recogniser is
+        left as it is; the copy's ``mllr_`` is the transform ``(39, 40)``.
+        """
+        import copy
+
+        self._check_fitted()
+        ys = [np.asarray(y) for y in ys]
+        if not ys:
+            raise ParameterError("ys is empty: pass a list of recordings of one speaker (1-D arrays at sr)")
+        if labels is not None:
+            labels = list(labels)
+            if len(labels) != len(ys):
+                raise ParameterError(f"labels has {len(labels)} entries for {len(ys)} recordings: give one per recording")
+            unknown = sorted(set(labels) - set(self.models_))
+            if unknown:
+                raise ParameterError(f"labels {unknown} have no word model; known: {self.labels_}")
+        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
+            raise ParameterError(f"n_iter={n_iter!r} must be a positive integer")
+        feats = [self.features(y, sr=sr) for y in ys]
+        out = copy.deepcopy(self)
+        words = list(self.models_)
+        base = {w: self.models_[w].means_ for w in words}
+        sizes = [base[w].shape[0] * base[w].shape[1] for w in words]
+        start = dict(zip(words, np.cumsum([0] + sizes[:-1])))
+        D = feats[0].shape[1]
+        means = np.concatenate([base[w].reshape(-1, D) for w in words])                       # (K, D)
+        variances = np.concatenate([self.models_[w].covars_.reshape(-1, D) for w in words])   # diagonal
+        for _ in _maybe_tqdm(range(n_iter), progress, "MLLR"):
+            hyps = labels if labels is not None else [out.predict(y, sr=sr) for y in ys]
+            frames, occ = [], []
+            for X, w in zip(feats, hyps):
+                g = np.zeros((len(X), len(means)))
+                g[:, start[w]:start[w] + sizes[words.index(w)]] = _gaussian_occupancy(out.models_[w], X)
+                frames.append(X)
+                occ.append(g)
+            W = mllr_mean_transform(np.concatenate(frames), np.concatenate(occ), means, variances,
+                                    prior_frames=prior_frames)
+            for w in words:
+                out.models_[w].means_ = base[w] @ W[:, 1:].T + W[:, 0]
+        out.mllr_ = W
         return out
 
     def _warped(self, y, sr):
@@ -1346,6 +1413,95 @@ def _composite(silence, models, X, word_prob):
     return log_b, log_pi, log_A, set(owner), owner
 
 
+def _gaussian_occupancy(m, X) -> np.ndarray:
+    """``gamma_t(j, k)``: the posterior probability that frame t is in state j and was drawn by its
+    Gaussian k, under the hmmlearn GMM-HMM ``m`` (forward-backward x component responsibility): ``(T, N*M)``."""
+    lc = _gmm_log_components(X, m.means_, m.covars_, m.weights_)              # (T, N, M)
+    log_b = _logsumexp(lc, axis=2)                                              # (T, N)
+    with np.errstate(divide="ignore"):
+        gamma = posteriors(log_b, log_pi=np.log(m.startprob_), log_A=np.log(m.transmat_))
+    return (gamma[:, :, None] * np.exp(lc - log_b[:, :, None])).reshape(len(X), -1)
+
+
+def mllr_mean_transform(frames, occupancy, means, variances, *, prior_frames: float = 0.0) -> np.ndarray:
+    """The MLLR mean transform: ``W`` of shape ``(D, D + 1)``, adapted mean ``W @ [1, mu] = b + A mu``.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Maximises the expected log-likelihood of ``frames (T, D)`` under diagonal
+    Gaussians with means ``W @ [1, mu_k]`` and the given ``variances``, where
+    ``occupancy[t, k]`` is the probability that frame t belongs to Gaussian k
+    (from forward-backward; the E-step). With diagonal covariances the rows of
+    ``W`` separate (Leggetter & Woodland 1995): for each feature ``i``,
+
+        w_i = G_i^{-1} k_i,   G_i = sum_k (n_k / var_ki) xi_k xi_k^T,   k_i = sum_k (s_ki / var_ki) xi_k,
+
+    with ``xi_k = [1, mu_k]``, the occupancy ``n_k = sum_t occupancy[t, k]`` and
+    the first-order statistic ``s_ki = sum_t occupancy[t, k] x_ti``.
+    ``prior_frames``: pseudo-frames placed at every Gaussian's own mean, which
+    the identity explains perfectly; they keep ``G_i`` invertible with little
+    data and pull ``W`` towards ``[0 | I]``.
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(T, D)]
+    occupancy : np.ndarray [shape=(T, K)], non-negative
+    means, variances : np.ndarray [shape=(K, D)]
+    prior_frames : float >= 0
+
+    Returns
+    -------
+    W : np.ndarray [shape=(D, D + 1)]
+    """
+    X = _as_float_array(frames, "frames", 2)
+    g = _as_float_array(occupancy, "occupancy", 2)
+    mu = _as_float_array(means, "means", 2)
+    var = _as_float_array(variances, "variances", 2)
+    T, D = X.shape
+    K = mu.shape[0]
+    if g.shape != (T, K):
+        raise ParameterError(f"occupancy has shape {g.shape}; expected (n_frames, n_gaussians) = {(T, K)}")
+    if mu.shape[1] != D or var.shape != mu.shape:
+        raise ParameterError(f"means {mu.shape} and variances {var.shape} must both be (n_gaussians, {D})")
+    if np.any(g < 0) or np.any(var <= 0):
+        raise ParameterError("occupancy must be >= 0 and variances > 0")
+    if not (isinstance(prior_frames, (int, float)) and np.isfinite(prior_frames) and prior_frames >= 0):
+        raise ParameterError(f"prior_frames={prior_frames!r} must be a number >= 0")
+    n = g.sum(axis=0) + prior_frames                                    # (K,)
+    s = g.T @ X + prior_frames * mu                                     # (K, D)
+    xi = np.concatenate([np.ones((K, 1)), mu], axis=1)                  # (K, D + 1)
+    G = np.einsum("kd,ka,kb->dab", n[:, None] / var, xi, xi)           # (D, D + 1, D + 1)
+    k = np.einsum("kd,ka->da", s / var, xi)                             # (D, D + 1)
+    if np.linalg.cond(G).max() > 1e12:
+        raise ParameterError(f"{n.sum() - K * prior_frames:.0f} frames over {int(np.sum(g.sum(0) > 1e-3))} Gaussians "
+                             f"cannot determine a {D} x {D + 1} transform: give more recordings, or prior_frames > 0")
+    return np.linalg.solve(G, k[:, :, None])[:, :, 0]
+
+
+def evaluate_adapted(recognizer, clips, *, n_iter: int = 3, prior_frames: float = 0.0,
+                     progress: bool = False) -> Evaluation:
+    """:func:`evaluate` with unsupervised speaker adaptation: for each speaker (``Clip.speaker``), adapt
+    ``recognizer`` (:meth:`WordRecognizer.adapt`, no labels) on that speaker's clips, then recognise them.
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Batch adaptation, as a dictation system does after a user's first minutes:
+    the recordings are used twice (to adapt, then to be recognised), never their labels.
+    """
+    clips = list(clips)
+    if not clips:
+        raise ParameterError("clips is empty")
+    by_speaker: dict = {}
+    for i, c in enumerate(clips):
+        by_speaker.setdefault((c.speaker, c.sr), []).append(i)
+    predictions = [None] * len(clips)
+    for (_, sr), idx in _maybe_tqdm(list(by_speaker.items()), progress, "adapting per speaker"):
+        adapted = recognizer.adapt([clips[i].audio for i in idx], sr=sr, n_iter=n_iter, prior_frames=prior_frames)
+        for i in idx:
+            predictions[i] = adapted.predict(clips[i].audio, sr=sr)
+    return _score_predictions(clips, predictions)
+
+
 class _quiet_hmmlearn:
     """Silence hmmlearn's convergence chatter (it logs through ``logging`` and warns on small data)."""
 
@@ -1410,6 +1566,10 @@ def evaluate(recognizer, clips, *, progress: bool = False) -> Evaluation:
     if not clips:
         raise ParameterError("clips is empty")
     preds = [recognizer.predict(c.audio, sr=c.sr) for c in _maybe_tqdm(clips, progress, "recognising")]
+    return _score_predictions(clips, preds)
+
+
+def _score_predictions(clips, preds) -> Evaluation:
     labels = sorted({c.label for c in clips} | set(preds))
     index = {lab: i for i, lab in enumerate(labels)}
     confusion = np.zeros((len(labels), len(labels)), dtype=int)

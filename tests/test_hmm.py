@@ -619,3 +619,170 @@ def test_warp_search_bad_settings(warps, match, connected):
     with pytest.raises(ParameterError, match=match):
         connected[0].with_warps(warps)
     assert connected[0].config.warps == (1.0,)              # with_warps leaves the recogniser as it was
+
+
+# --------------------------------------------------------------------------- speaker adaptation (MLLR)
+
+def _mllr_problem(seed, T=300, K=12, D=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 2, (T, D))
+    occ = rng.dirichlet(np.full(K, 0.3), size=T) * rng.uniform(0.2, 1.0, (T, 1))   # soft, not summing to 1
+    means = rng.normal(0, 2, (K, D))
+    variances = rng.uniform(0.1, 3.0, (K, D))                                         # very unequal
+    return X, occ, means, variances
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mllr_transform_is_the_weighted_least_squares_fit(seed):
+    """Re-derivation by another route: row i of W minimises sum_t sum_k occ[t, k] (x_ti - w_i . [1, mu_k])^2 /
+    var_ki, an ordinary weighted least-squares problem, solved here by lstsq on T x K stacked rows
+    (red if the variances are left out of G or k, or a row of W is transposed)."""
+    X, occ, means, variances = _mllr_problem(seed)
+    W = hmm.mllr_mean_transform(X, occ, means, variances)
+    T, K, D = len(X), len(means), X.shape[1]
+    xi = np.concatenate([np.ones((K, 1)), means], axis=1)
+    for i in range(D):
+        sw = np.sqrt(occ / variances[:, i]).reshape(-1)                  # (T*K,) row weights
+        rows = np.repeat(xi[None], T, axis=0).reshape(-1, D + 1) * sw[:, None]
+        target = np.repeat(X[:, i], K) * sw
+        np.testing.assert_allclose(W[i], np.linalg.lstsq(rows, target, rcond=None)[0], rtol=1e-7, atol=1e-9)
+
+
+def test_mllr_transform_recovers_a_known_speaker_transform():
+    """Frames drawn from every Gaussian moved by a known A mu + b (occupancy: which Gaussian drew the frame):
+    the estimate is within sampling error of [b | A] (4 000 frames, |error| < 0.05; a transposed A is 0.6 off)."""
+    rng = np.random.default_rng(3)
+    K, D = 40, 3
+    means, variances = rng.normal(0, 2, (K, D)), rng.uniform(0.2, 1.0, (K, D))
+    A = np.array([[0.9, 0.4, 0.0], [-0.3, 1.1, 0.2], [0.0, 0.2, 0.8]])
+    b = np.array([2.0, -2.5, 1.2])
+    k = rng.integers(0, K, 4000)
+    X = means[k] @ A.T + b + rng.normal(size=(4000, D)) * np.sqrt(variances[k])
+    W = hmm.mllr_mean_transform(X, np.eye(K)[k], means, variances)
+    np.testing.assert_allclose(W, np.c_[b, A], atol=0.05)
+
+
+def test_mllr_prior_pulls_towards_the_identity_and_too_little_data_is_refused():
+    X, occ, means, variances = _mllr_problem(0)
+    identity = np.c_[np.zeros(4), np.eye(4)]
+    np.testing.assert_allclose(hmm.mllr_mean_transform(X, 0 * occ, means, variances, prior_frames=1.0), identity,
+                               atol=1e-9)                        # no data: the pseudo-frames alone
+    free = np.abs(hmm.mllr_mean_transform(X, occ, means, variances) - identity).max()
+    pulled = np.abs(hmm.mllr_mean_transform(X, occ, means, variances, prior_frames=1e4) - identity).max()
+    assert pulled < 0.01 * free
+    with pytest.raises(ParameterError, match="cannot determine"):
+        hmm.mllr_mean_transform(X[:3], occ[:3, :2] * 0 + np.eye(2)[[0, 1, 0]], means[:2], variances[:2])
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(occupancy=np.ones((5, 12))), "occupancy has shape"),
+    (dict(variances=np.ones((12, 3))), "means .* and variances"),
+    (dict(variances=np.zeros((12, 4))), "variances > 0"),
+    (dict(prior_frames=-1.0), "prior_frames"),
+    (dict(frames=np.full((300, 4), np.nan)), "frames"),
+])
+def test_mllr_bad_input_names_the_problem(change, match):
+    X, occ, means, variances = _mllr_problem(0)
+    kw = dict(frames=X, occupancy=occ, means=means, variances=variances) | change
+    prior = kw.pop("prior_frames", 0.0)
+    with pytest.raises(ParameterError, match=match):
+        hmm.mllr_mean_transform(kw["frames"], kw["occupancy"], kw["means"], kw["variances"], prior_frames=prior)
+
+
+class _IdentityFeatures(hmm.WordRecognizer):
+    """A recogniser whose 'audio' is already the feature matrix: toy models, known answers."""
+
+    def features(self, y, *, sr):
+        return np.asarray(y, dtype=float)
+
+
+def _toy_speaker(seed=0):
+    """Three 3-state word models in 3 dimensions, and 60 utterances of a 'speaker' whose every mean is moved
+    by a known A mu + b."""
+    import copy
+
+    from hmmlearn.hmm import GMMHMM
+
+    rng = np.random.default_rng(seed)
+    rec = _IdentityFeatures(seed=0)
+    for w in "abc":
+        m = GMMHMM(n_components=3, n_mix=2, covariance_type="diag")
+        m.startprob_, m.transmat_ = hmm.left_to_right(3, self_loop=0.8)
+        m.weights_ = np.full((3, 2), 0.5)
+        m.means_, m.covars_ = rng.normal(0, 2.0, (3, 2, 3)), rng.uniform(0.3, 1.0, (3, 2, 3))
+        m.n_features = 3
+        rec.models_[w] = m
+    rec.labels_ = list("abc")
+    Wtrue = np.c_[[2.0, -2.5, 1.2], [[0.9, 0.4, 0.0], [-0.3, 1.1, 0.2], [0.0, 0.2, 0.8]]]
+    speaker = copy.deepcopy(rec)
+    for m in speaker.models_.values():
+        m.means_ = m.means_ @ Wtrue[:, 1:].T + Wtrue[:, 0]
+    labels = ["abc"[k % 3] for k in range(60)]
+    ys = [speaker.models_[w].sample(40, random_state=k)[0] for k, w in enumerate(labels)]
+    return rec, ys, labels, Wtrue
+
+
+def test_unsupervised_adaptation_finds_the_speakers_transform():
+    """Unadapted, the toy recogniser reads the moved speaker at 52 % (3 words); MLLR from its own hypotheses
+    (3 rounds) recovers [b | A] within 0.1 and reads 100 %. The recogniser itself is left unchanged."""
+    rec, ys, labels, Wtrue = _toy_speaker()
+    before = {w: m.means_.copy() for w, m in rec.models_.items()}
+    acc = lambda r: np.mean([r.predict(y, sr=1) == w for y, w in zip(ys, labels)])
+    adapted = rec.adapt(ys, sr=1)
+    assert acc(rec) < 0.6 and acc(adapted) == 1.0
+    np.testing.assert_allclose(adapted.mllr_, Wtrue, atol=0.1)
+    for w, m in rec.models_.items():
+        np.testing.assert_array_equal(m.means_, before[w])
+    supervised = rec.adapt(ys, sr=1, labels=labels)
+    np.testing.assert_allclose(supervised.mllr_, Wtrue, atol=0.1)
+    one_round = rec.adapt(ys, sr=1, labels=labels, n_iter=1)         # alignments from the unadapted models
+    assert np.abs(one_round.mllr_ - Wtrue).max() > np.abs(supervised.mllr_ - Wtrue).max()
+
+
+@pytest.fixture(scope="module")
+def six_words():
+    """Default models of six words from every fourth training voice (no augmentation: seconds), and the
+    hardest test voice's clips of them: enough Gaussians (a full 39 x 40 transform needs 40 with frames)."""
+    words = ["yes", "no", "seven", "four", "down", "go"]
+    rec = hmm.WordRecognizer(seed=0, n_augment=0).fit(
+        data.spoken_words(split="train", words=words, speakers=data.speakers(split="train")[::4]))
+    return rec, data.spoken_words(split="test", words=words, speakers=["espeak_en-gb-x-gbclan_alicia"])
+
+
+def test_adaptation_raises_the_likelihood_of_a_new_voice(six_words):
+    """Supervised MLLR on one test voice's clips: each EM round cannot lower their total log-likelihood
+    under their own word models (the auxiliary function bounds it), so after three rounds it is higher."""
+    rec, voice = six_words
+    ys, labels = [c.audio for c in voice], [c.label for c in voice]
+    total = lambda r: sum(r.models_[c.label].score(r.features(c.audio, sr=c.sr)) for c in voice)
+    lls = [total(rec)] + [total(rec.adapt(ys, sr=voice[0].sr, labels=labels, n_iter=n)) for n in (1, 2, 3)]
+    assert all(b >= a - 1e-6 * abs(a) for a, b in zip(lls, lls[1:])) and lls[-1] > lls[0] + 10, lls
+
+
+def test_evaluate_adapted_adapts_each_speaker_on_their_own_clips(monkeypatch, six_words):
+    small_recognizer, _ = six_words
+    test = data.spoken_words(split="test", words=list(small_recognizer.models_), speakers=data.speakers(split="test")[:2])
+    seen = []
+    real_adapt = hmm.WordRecognizer.adapt
+
+    def spy(self, ys, **kw):
+        seen.append((len(ys), kw["sr"]))
+        return real_adapt(self, ys, **kw)
+
+    monkeypatch.setattr(hmm.WordRecognizer, "adapt", spy)
+    ev = hmm.evaluate_adapted(small_recognizer, test, n_iter=1)
+    counts = {v: sum(c.speaker == v for c in test) for v in {c.speaker for c in test}}
+    assert sorted(n for n, _ in seen) == sorted(counts.values())
+    assert set(ev.per_speaker) == set(counts) and len(ev.predictions) == len(test)
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(ys=[]), "ys is empty"), (dict(labels=["yes"]), "one per recording"),
+                                           (dict(labels=["maybe"] * 2), "no word model"),
+                                           (dict(n_iter=0), "n_iter")])
+def test_adapt_bad_input(small_corpus, small_recognizer, kwargs, match):
+    c = small_corpus[1][0]
+    kw = dict(ys=[c.audio, c.audio], sr=c.sr) | kwargs
+    with pytest.raises(ParameterError, match=match):
+        small_recognizer.adapt(kw.pop("ys"), **kw)
+    with pytest.raises(ParameterError, match="not trained"):
+        hmm.WordRecognizer().adapt([c.audio], sr=c.sr)
