@@ -39,7 +39,7 @@ from .validation import check_sr, valid_audio
 
 __all__ = ["SPEAKER_FEATURES", "features", "segments", "EERResult", "eer", "det_curve", "min_dcf",
            "GMMUBM", "map_adapt_means", "XVectorConfig", "XVector", "stats_pool", "AMSoftmax",
-           "cosine_scores", "trials"]
+           "cosine_scores", "trials", "eer_per_voice", "as_norm"]
 
 #: The front end of :func:`features`: 30 MFCCs (c0 dropped) from 40 mel bands, 25 ms / 10 ms.
 SPEAKER_FEATURES = dict(n_mfcc=30, n_mels=40, n_fft=512, win_length=400, hop_length=160, fmin=20.0, fmax=7600.0)
@@ -199,6 +199,63 @@ def cosine_scores(emb_a, emb_b) -> np.ndarray:
     return np.sum(a * b, axis=-1)
 
 
+def as_norm(scores, i, j, cohort_i, cohort_j=None, *, top_n: int | None = None) -> np.ndarray:
+    """Adaptive symmetric score normalisation (AS-norm; Matejka et al. 2017) of verification trials.
+
+    Notebook: 13_speaker_recognition.ipynb
+
+    A raw score means different things for different voices: a voice that sounds like many others
+    gets high scores from everyone. Each side of a trial is measured against a **cohort** of other
+    speakers (here: training voices, never the test voices): trial ``k`` between items ``a = i[k]``
+    and ``b = j[k]`` becomes
+
+        s' = ((s - mu_a) / sd_a + (s - mu_b) / sd_b) / 2,
+
+    where ``mu_a``, ``sd_a`` are the mean and standard deviation of item ``a``'s scores against the
+    cohort (Z-norm of the enrolment side) and ``mu_b``, ``sd_b`` those of ``b`` (T-norm of the test
+    side). *Adaptive*: with ``top_n``, only each item's ``top_n`` highest cohort scores count (the
+    cohort speakers most like it, the impostors that matter); ``None`` uses the whole cohort (S-norm).
+
+    Parameters
+    ----------
+    scores : np.ndarray [shape=(n_trials,)]
+    i, j : np.ndarray [shape=(n_trials,)], int
+        The two items of each trial (as :func:`trials` returns them).
+    cohort_i : np.ndarray [shape=(n_items, n_cohort)]
+        Each item's scores against the cohort, as the enrolment side (e.g. its model scoring every
+        cohort segment).
+    cohort_j : np.ndarray [shape=(n_items, n_cohort)], optional
+        The same as the test side (every cohort model scoring the item); default ``cohort_i``, right
+        for symmetric scores such as the cosine.
+    top_n : int, optional
+
+    Returns
+    -------
+    np.ndarray [shape=(n_trials,)]
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    i, j = np.asarray(i), np.asarray(j)
+    ci = np.asarray(cohort_i, dtype=np.float64)
+    cj = ci if cohort_j is None else np.asarray(cohort_j, dtype=np.float64)
+    if s.ndim != 1 or i.shape != s.shape or j.shape != s.shape:
+        raise ParameterError(f"scores {s.shape}, i {i.shape} and j {j.shape} must be 1-D, one entry per trial")
+    if ci.ndim != 2 or cj.shape != ci.shape or ci.shape[1] < 2:
+        raise ParameterError(f"cohort scores {ci.shape} and {cj.shape} must both be (n_items, n_cohort >= 2)")
+    if len(s) and (i.min() < 0 or j.min() < 0 or max(i.max(), j.max()) >= len(ci)):
+        raise ParameterError(f"trial items must index the {len(ci)} rows of the cohort scores")
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(ci)) and np.all(np.isfinite(cj))):
+        raise ParameterError("scores and cohort scores must be finite (no NaN or inf)")
+    n = ci.shape[1]
+    if top_n is not None:
+        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or not 2 <= top_n <= n:
+            raise ParameterError(f"top_n={top_n!r} must be an integer from 2 to the cohort size {n}, or None")
+        ci = -np.partition(-ci, top_n - 1, axis=1)[:, :top_n]          # each row's top_n highest
+        cj = ci if cohort_j is None else -np.partition(-cj, top_n - 1, axis=1)[:, :top_n]
+    mu_i, sd_i = ci.mean(axis=1), np.maximum(ci.std(axis=1), 1e-12)
+    mu_j, sd_j = cj.mean(axis=1), np.maximum(cj.std(axis=1), 1e-12)
+    return 0.5 * ((s - mu_i[i]) / sd_i[i] + (s - mu_j[j]) / sd_j[j])
+
+
 # --------------------------------------------------------------------------- GMM-UBM
 
 def _diag_loglik(X, weights, means, variances):
@@ -304,6 +361,26 @@ class GMMUBM:
         ubm_ll = np.array([self.loglik(X) for X in segments])
         pairs = tqdm(zip(i, j), total=len(i), desc="score", leave=False, disable=not progress)
         return np.array([self.loglik(segments[b], enrolled[a]) - ubm_ll[b] for a, b in pairs])
+
+    def cohort_scores(self, segments, cohort, *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Every segment against a cohort of other speakers' segments, for :func:`as_norm`: ``(as_enrolment,
+        as_test)``, each ``(len(segments), len(cohort))``. ``as_enrolment[a, c]``: the model enrolled on
+        segment ``a`` scoring cohort segment ``c``; ``as_test[a, c]``: the model enrolled on ``c`` scoring
+        segment ``a`` -- the two roles a segment plays in :meth:`trial_scores`."""
+        from tqdm.auto import tqdm
+
+        segments, cohort = list(segments), list(cohort)
+        if not segments or len(cohort) < 2:
+            raise ParameterError(f"{len(segments)} segments and a cohort of {len(cohort)}: need >= 1 and >= 2")
+        seg_models = [self.enroll(X) for X in tqdm(segments, desc="enrol", leave=False, disable=not progress)]
+        coh_models = [self.enroll(X) for X in cohort]
+        seg_ubm = np.array([self.loglik(X) for X in segments])
+        coh_ubm = np.array([self.loglik(X) for X in cohort])
+        as_enrolment = np.array([[self.loglik(C, m) for C in cohort] for m in
+                                 tqdm(seg_models, desc="cohort (Z)", leave=False, disable=not progress)]) - coh_ubm
+        as_test = np.array([[self.loglik(X, m) for m in coh_models] for X in
+                            tqdm(segments, desc="cohort (T)", leave=False, disable=not progress)]) - seg_ubm[:, None]
+        return as_enrolment, as_test
 
 
 # --------------------------------------------------------------------------- x-vector

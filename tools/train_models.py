@@ -515,6 +515,9 @@ def speaker_xvector(*, seed: int) -> tuple:
     back end before PLDA; scikit-learn's, fitted on the training voices' segments, 40 dimensions).
     $SPEAKER_SCHEDULE=cosine decays the learning rate over the budget (speaker.train_xvector's schedule;
     default constant, as every run before December 2026).
+    Also recorded ("as_norm"): every test score (cosine, LDA, GMM-UBM) after adaptive symmetric score
+    normalisation (speaker.as_norm) against a cohort of the clean training voices' segments (for the
+    GMM-UBM three per voice, each enrolled), its top_n chosen on the valid voices' trials.
     """
     import librosa
     import torch
@@ -576,6 +579,41 @@ def speaker_xvector(*, seed: int) -> tuple:
         return {"eer": speaker.eer(s, same).eer, "min_dcf_0.01": speaker.min_dcf(s, same),
                 "eer_per_voice": speaker.eer_per_voice(s, same, labs, i, j)}
 
+    # AS-norm (speaker.as_norm): a cohort of the clean training voices' segments (never a test or valid
+    # voice); top_n chosen on the valid voices' trials, then applied once to the test trials
+    va_segs = [(v, f) for v in sorted(va) for f in va[v]]
+    va_labs = np.array([v for v, _ in va_segs])
+    vi, vj, vsame = speaker.trials(va_labs)
+    Eva = model.infer(torch.tensor(np.stack([f for _, f in va_segs]))).numpy()
+    cohort_feats = [f for v in sorted(clean) for f in clean[v]]
+    gmm_cohort = [f.T for v in sorted(clean) for f in clean[v][:3]]         # 3 segments per training voice
+
+    def cos_matrix(A, B):
+        A = A / np.linalg.norm(A, axis=1, keepdims=True)
+        return A @ (B / np.linalg.norm(B, axis=1, keepdims=True)).T
+
+    def normalised(name, raw_va, coh_va, raw_te, coh_te):
+        """valid EER for each top_n, the best applied to the test trials."""
+        n_coh = coh_va[0].shape[1]
+        options = [n for n in (10, 25, 50, 100, 200, 400) if n < n_coh] + [None]
+        valid = {str(n): speaker.eer(speaker.as_norm(raw_va, vi, vj, *coh_va, top_n=n), vsame).eer for n in options}
+        best = min(options, key=lambda n: valid[str(n)])
+        out = verification(speaker.as_norm(raw_te, i, j, *coh_te, top_n=best))
+        print(f"AS-norm {name}: valid EER {valid}; top_n {best}: test EER {out['eer']:.3f}", flush=True)
+        return out | {"top_n": best, "valid_eer_by_top_n": valid,
+                      "valid_eer_raw": speaker.eer(raw_va, vsame).eer, "cohort_size": n_coh}
+
+    as_norm = {}
+    Ecoh = model.infer(torch.tensor(np.stack(cohort_feats))).numpy()
+    as_norm["x-vector cosine"] = normalised("x-vector cosine", speaker.cosine_scores(Eva[vi], Eva[vj]),
+                                            (cos_matrix(Eva, Ecoh),), sc, (cos_matrix(E, Ecoh),))
+    Elva, Elcoh = lda.transform(Eva), lda.transform(Ecoh)
+    as_norm["x-vector LDA"] = normalised("x-vector LDA", speaker.cosine_scores(Elva[vi], Elva[vj]),
+                                         (cos_matrix(Elva, Elcoh),), lda_sc, (cos_matrix(El, Elcoh),))
+    va_gmm = [f.T for _, f in va_segs]
+    as_norm["gmm-ubm"] = normalised("gmm-ubm", ubm.trial_scores(va_gmm, vi, vj), ubm.cohort_scores(va_gmm, gmm_cohort),
+                                    gsc, ubm.cohort_scores([f.T for _, f in segs], gmm_cohort, progress=True))
+
     hv = [(v, f) for v in sorted(held) for f in held[v]]
     with torch.no_grad():
         pred = model(torch.tensor(np.stack([f for _, f in hv]))).argmax(1).numpy()
@@ -583,6 +621,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     metrics = {"test": verification(sc) | {"n_target": int(same.sum()), "n_nontarget": int((~same).sum())},
                "test_lda_backend": verification(lda_sc) | {"lda_dimensions": int(lda.n_components)},
                "gmm_ubm_baseline": verification(gsc),
+               "as_norm": as_norm,
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
