@@ -14,7 +14,9 @@ the ten digits), the confusion matrix; the DTW baseline and PocketSphinx
 on ``data.digit_strings(split="test")``, with the isolated-word models, after
 embedded training on the training voices' strings, and with the test-time warp
 search ``hmm.WARP_SEARCH`` (also on isolated words and on the real test speakers
-in ``data/real``); with ``--real``, the three figures on
+in ``data/real``); unsupervised speaker adaptation (MLLR, ``hmm.evaluate_adapted``)
+on the valid and test voices and the real speakers (``--only adapt`` runs just
+that); with ``--real``, the three figures on
 real recordings (FSDD layout, any folder of ``DIGIT_SPEAKER_TAKE.wav``; never
 shipped): corpus test voices, real test speakers trained on synthetic voices only,
 and trained on synthetic voices plus the three real training speakers -- each
@@ -78,7 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--ablation-only", metavar="VOICE", default=None,
                         help="run only the ablation, on this test voice (e.g. in a second process)")
-    parser.add_argument("--only", choices=["main", "real", "loeo", "connected"], default=None,
+    parser.add_argument("--only", choices=["main", "real", "loeo", "connected", "adapt"], default=None,
                         help="run one part (parts can run in parallel processes and --json merges them): "
                              "main = test voices, DTW, PocketSphinx, connected digits; connected = connected digits "
                              "and the warp search alone; real = the three real-speech "
@@ -123,6 +125,18 @@ def main(argv=None) -> int:
 def _report(name, ev):
     print(f"{name}: {ev.accuracy:.1%} overall; per voice: "
           + ", ".join(f"{k} {v:.0%}" for k, v in ev.per_speaker.items()), flush=True)
+
+
+def _real_arg(path) -> str:
+    """``--real PATH`` as the command line should record it: the repository's own folder by name, any other
+    folder (a private copy) as a placeholder."""
+    import os
+
+    if not path:
+        return ""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.relpath(os.path.abspath(path), repo)
+    return f"--real {rel}" if not rel.startswith("..") else "--real <FSDD recordings>"
 
 
 def _ev(ev) -> dict:
@@ -170,7 +184,7 @@ def quality(args) -> int:
 
     res = {"command": "python benchmarks/bench_hmm.py --quality " + " ".join(
         a for a in ["--loeo" if args.loeo else "", "--ablation" if args.ablation else "",
-                    "--real <FSDD recordings>" if args.real else ""] if a)}
+                    _real_arg(args.real)] if a)}
     train = data.spoken_words(split="train")
     test = data.spoken_words(split="test")
     test_digits = [c for c in test if c.label in data.DIGITS]
@@ -191,6 +205,10 @@ def quality(args) -> int:
         rec = hmm.WordRecognizer().fit(train, progress=args.progress)
         return _write(args, _connected(rec, train) | _warp_search(rec, test)
                       | {"connected_command": res["command"] + " --only connected"})
+    if args.only == "adapt":
+        rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+        return _write(args, _adaptation(args, rec, train, test)
+                      | {"adaptation_command": res["command"] + " --only adapt"})
     if args.only == "loeo":
         res = {"loeo_command": res["command"] + f" --only loeo --loeo-words {args.loeo_words}"}
         _loeo(args, res, sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None)
@@ -234,6 +252,7 @@ def quality(args) -> int:
         res["sphinx_digits"] = _ev(e)
     res.update(_connected(rec, train))
     res.update(_warp_search(rec, test))
+    res.update(_adaptation(args, rec, train, test))
     if args.real and args.only is None:
         _real(args, res, digits, train, test_digits, ev_d, sph_digits)
     if args.loeo and args.only is None:
@@ -254,8 +273,10 @@ def _connected(rec, train) -> dict:
     from course_lib import data, hmm, metrics
 
     def wer(recogniser, name):
+        """``recogniser``: one for every voice, or ``{voice: recogniser}``."""
         strings = data.digit_strings(split="test")
-        hyps = [" ".join(recogniser.transcribe(c.audio, sr=c.sr, words=data.DIGITS)) for c in strings]
+        pick = recogniser.get if isinstance(recogniser, dict) else lambda v: recogniser
+        hyps = [" ".join(pick(c.speaker).transcribe(c.audio, sr=c.sr, words=data.DIGITS)) for c in strings]
         per = collections.defaultdict(lambda: ([], []))
         for c, h in zip(strings, hyps):
             per[c.speaker][0].append(c.text)
@@ -277,6 +298,16 @@ def _connected(rec, train) -> dict:
         "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
         "log_prob": [float(v) for v in emb.embedded_log_prob_]}
     res["connected_wer_warp_search"] = wer(emb.with_warps(), f"the same + warp search {hmm.WARP_SEARCH}")
+
+    # the same models adapted (MLLR, no labels) to each test voice on that voice's isolated test digits
+    words = [c for c in data.spoken_words(split="test") if c.label in data.DIGITS]
+    adapted = {}
+    for v in sorted({c.speaker for c in words}):
+        mine = [c for c in words if c.speaker == v]
+        adapted[v] = emb.adapt([c.audio for c in mine], sr=mine[0].sr, n_iter=3)
+    res["connected_wer_mllr"] = wer(adapted, "the same adapted to each voice by MLLR on its isolated digits")
+    res["connected_wer_mllr_warp_search"] = wer({v: r.with_warps() for v, r in adapted.items()},
+                                                "the same adapted, + warp search")
     return res
 
 
@@ -297,6 +328,33 @@ def _warp_search(rec, test) -> dict:
         _report(f"HMM, {name}" if "without" in name else f"HMM + warp search, {name}", e)
         out[name] = _ev(e)
     return {"warp_search": out}
+
+
+def _adaptation(args, rec, train, test) -> dict:
+    """Unsupervised speaker adaptation (``hmm.evaluate_adapted``: per voice, MLLR from the recogniser's own
+    hypotheses, 3 rounds) beside the same models without it: the valid and test voices (20 words; digits),
+    the real FSDD speakers in ``data/real`` (synthetic-only digit models; with ``--real``, also the models
+    trained on synthetic voices plus the three real training speakers)."""
+    from course_lib import data, datasets, hmm
+
+    digits = _digit_view(rec)
+    valid = data.spoken_words(split="valid")
+    sets = [("valid voices, 20 words", rec, valid), ("test voices, 20 words", rec, test),
+            ("test voices, digits", digits, [c for c in test if c.label in data.DIGITS]),
+            ("real valid speaker, digits, synthetic only", digits, data.real_digits(split="valid")),
+            ("real test speakers, digits, synthetic only", digits, data.real_digits(split="test"))]
+    if args.real:
+        plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS]
+                                        + datasets.real_digits(split="train", root=args.real, takes=args.real_takes))
+        sets.append(("real test speakers, digits, synthetic + 3 real training speakers", plus,
+                     datasets.real_digits(split="test", root=args.real, takes=args.real_takes)))
+    out = {"n_iter": 3}
+    for name, r, clips in sets:
+        e0, e1 = hmm.evaluate(r, clips), hmm.evaluate_adapted(r, clips, n_iter=3)
+        _report(f"HMM, {name}", e0)
+        _report(f"HMM + MLLR per speaker, {name}", e1)
+        out[name] = {"unadapted": _ev(e0), "adapted": _ev(e1)}
+    return {"speaker_adaptation": out}
 
 
 def _real(args, res, digits, train, test_digits, ev_d, sph_digits):
