@@ -45,7 +45,7 @@ __all__ = [
     "time_features", "rms", "zero_crossing_rate",
     "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "spectral_flatness",
     "hz_to_mel", "mel_to_hz", "mel_frequencies", "mel_filterbank", "melspectrogram",
-    "mfcc", "delta", "mfcc_deltas", "to_sequence", "cmvn", "fft_frequencies",
+    "mfcc", "delta", "mfcc_deltas", "to_sequence", "cmvn", "heq", "fft_frequencies",
 ]
 
 
@@ -864,3 +864,57 @@ def cmvn(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
     constant = (np.ptp(x, axis=axis, keepdims=True) == 0) | (std == 0)
     out = np.where(constant, 0.0, (x64 - mean) / np.where(constant, 1.0, std))
     return out.astype(x.dtype, copy=False)
+
+
+def heq(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
+    """Histogram equalisation of one utterance ("feature warping", Pelecanos & Sridharan 2001).
+
+    Notebook: 04_hmm_word_recognition.ipynb
+
+    Each feature (row, for the default layout ``(n_features, n_frames)``) is
+    replaced frame by frame by the standard normal quantile of its rank among
+    the utterance's frames: the ``r``-th smallest of ``T`` values becomes
+    ``Phi^-1((r + 0.5) / T)`` (``r = 0 .. T-1``; tied values share the average of
+    their ranks). Afterwards every feature has the same distribution in every
+    utterance, not only the same mean and spread as after :func:`cmvn`: a
+    recording chain that bends the features non-linearly (a microphone's
+    response, a room, compression, noise filling the quiet frames) is undone
+    as long as it keeps their order. The price: a speaker's distinctive spread
+    is equalised away as well.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(..., n_frames)], real
+    axis : int
+        The frame (time) axis.
+
+    Returns
+    -------
+    x_eq : np.ndarray [shape=x.shape], float64
+
+    Raises
+    ------
+    ParameterError
+        Not a real array, NaN / Inf values, a bad ``axis``, or fewer than 2 frames.
+
+    Examples
+    --------
+    >>> heq(np.array([[10.0, -3.0, 7.0]])).round(3)     # ranks 2, 0, 1 of 3
+    array([[ 0.967, -0.967,  0.   ]])
+    """
+    import scipy.special
+    import scipy.stats
+
+    x = np.asarray(x)
+    if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):
+        raise ParameterError(f"x must be a real numeric array, got dtype={x.dtype}")
+    x = x.astype(np.float64)
+    check_finite(x, name="x")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < max(x.ndim, 1):
+        raise ParameterError(f"axis={axis!r} must be an integer axis of x with shape {x.shape}")
+    T = x.shape[axis]
+    if T < 2:
+        raise ParameterError(f"x has {T} frame(s) along axis={axis} (shape={x.shape}); HEQ needs at least 2 "
+                             f"(check that axis is the time axis)")
+    ranks = scipy.stats.rankdata(x, axis=axis, method="average") - 1.0          # 0 .. T-1, ties averaged
+    return scipy.special.ndtri((ranks + 0.5) / T)

@@ -466,7 +466,7 @@ def _speech_bounds(y, *, sr, top_db=35.0, margin=0.05, floor_db=10.0) -> tuple[i
 FEATURE_SR = 8000
 
 
-def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: bool = True,
+def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: bool | str = True,
                   trim: bool = True, n_mfcc: int = 13, fmin: float = 50.0, fmax: float = 4000.0,
                   dither: float = 1e-4) -> np.ndarray:
     """The feature sequence a word model sees: MFCC (+ delta + delta-delta), CMVN, one row per frame.
@@ -482,9 +482,11 @@ def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: boo
     4. ``features.mfcc_deltas`` (``deltas=True``, 3 x n_mfcc rows, deltas over 9 frames)
        or ``features.mfcc``; 25 ms / 10 ms frames (``n_fft=200``, ``hop_length=80``),
        40 mel bands from ``fmin`` to ``fmax`` (50-4000 Hz: the telephone band and a little below);
-    5. ``features.cmvn`` (``normalise=True``): each coefficient to mean 0 /
+    5. ``features.cmvn`` (``normalise=True`` or ``"cmvn"``): each coefficient to mean 0 /
        std 1 over the utterance, which removes a fixed channel (microphone,
-       line) from the cepstrum;
+       line) from the cepstrum; ``normalise="heq"``: ``features.heq``, each
+       coefficient's whole distribution over the utterance made standard normal
+       (feature warping); ``False``: neither;
     6. ``features.to_sequence``: ``(n_frames, n_features)`` for hmmlearn.
 
     Returns
@@ -506,9 +508,27 @@ def word_features(y: np.ndarray, *, sr: int, deltas: bool = True, normalise: boo
         y = np.pad(y, (0, 12 * 80 - len(y)))
     kw = dict(sr=FEATURE_SR, n_mfcc=n_mfcc, n_fft=200, hop_length=80, n_mels=40, fmin=fmin, fmax=fmax)
     F = features.mfcc_deltas(y, width=9, **kw) if deltas else features.mfcc(y, **kw)   # (n_features, n_frames)
-    if normalise:
+    if normalise == "heq":
+        F = features.heq(F)
+    elif normalise:
         F = features.cmvn(F)
     return features.to_sequence(F)                                                   # (n_frames, n_features)
+
+
+def _normalise_by(X, S, how):
+    """Frames ``X (n, D)`` normalised with the statistics of the frames ``S`` (the speech): CMVN, or HEQ by
+    each value's mid-rank among ``S`` (on ``S`` itself exactly ``features.heq``; beyond its range clipped to
+    the extreme quantiles)."""
+    if how == "heq":
+        import scipy.special
+
+        n = len(S)
+        srt = np.sort(S, axis=0)
+        below = np.stack([np.searchsorted(srt[:, d], X[:, d], side="left") for d in range(X.shape[1])], axis=1)
+        upto = np.stack([np.searchsorted(srt[:, d], X[:, d], side="right") for d in range(X.shape[1])], axis=1)
+        return scipy.special.ndtri(np.clip((below + upto) / (2.0 * n), 0.5 / n, 1 - 0.5 / n))
+    mu, sd = S.mean(axis=0), S.std(axis=0)
+    return (X - mu) / np.where(sd > 0, sd, 1.0)
 
 
 # --------------------------------------------------------------------------- the word recogniser
@@ -586,8 +606,11 @@ class RecognizerConfig:
         (the seed document's slip), for comparison only.
     min_states, max_states : int
         Bounds of :func:`n_states_for` (5..8: a short word like "go" still gets 5 states).
-    deltas, normalise, trim : bool
+    deltas, trim : bool
         :func:`word_features` options (for ablations).
+    normalise : bool or {"cmvn", "heq"}
+        :func:`word_features`' normalisation: ``True`` / ``"cmvn"`` (the default), ``"heq"``
+        (histogram equalisation, ``features.heq``) or ``False``.
     augment : callable, "default" or None
         ``augment(y, *, sr, rng) -> y`` applied to extra copies of each training
         clip, e.g. ``course_lib.augment.recording_chain``; ``"default"``:
@@ -616,7 +639,7 @@ class RecognizerConfig:
     min_states: int = 5
     max_states: int = 8
     deltas: bool = True
-    normalise: bool = True
+    normalise: bool | str = True
     trim: bool = True
     augment: object = "default"
     n_augment: int = 1
@@ -653,6 +676,8 @@ class RecognizerConfig:
             raise ParameterError("topology='ergodic' is trained by Baum-Welch only: give n_iter >= 1")
         if self.topology == "left-to-right" and self.n_viterbi + self.n_iter < 1:
             raise ParameterError("n_viterbi=0 and n_iter=0 train nothing: give n_viterbi >= 1 or n_iter >= 1")
+        if not (isinstance(self.normalise, bool) or self.normalise in ("cmvn", "heq")):
+            raise ParameterError(f"normalise={self.normalise!r} must be True / 'cmvn', 'heq' or False")
         if isinstance(self.augment, str):
             if self.augment != "default":
                 raise ParameterError(f"augment={self.augment!r}: give a callable (y, *, sr, rng) -> y, "
@@ -1013,9 +1038,7 @@ class WordRecognizer:
         a, b = _speech_bounds(y, sr=FEATURE_SR)
         speech = slice(min(a // 80, len(X) - 1), max(min(len(X), b // 80 + 1), min(a // 80, len(X) - 1) + 2))   # hop 80
         if c.normalise:
-            S = X[speech]
-            mu, sd = S.mean(axis=0), S.std(axis=0)
-            X = (X - mu) / np.where(sd > 0, sd, 1.0)
+            X = _normalise_by(X, X[speech], c.normalise)
         return X, speech
 
     # -- recognition

@@ -469,6 +469,42 @@ def test_cmvn_bad_input(x, kwargs, match):
         features.cmvn(x, **kwargs)
 
 
+def test_heq_equals_a_brute_force_rank_count():
+    """Re-derived by counting: value v of a row of T becomes Phi^-1((#{< v} + (#{== v} - 1) / 2 + 0.5) / T),
+    here with scipy.stats.norm.ppf and explicit loops (ties included: a quantised feature)."""
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal((5, 40)) * 3) / 3            # ties
+    got = features.heq(x)
+    for r in range(5):
+        for t in range(40):
+            lt, eq = np.sum(x[r] < x[r, t]), np.sum(x[r] == x[r, t])
+            assert got[r, t] == pytest.approx(scipy.stats.norm.ppf((lt + (eq - 1) / 2 + 0.5) / 40), rel=1e-12)
+    np.testing.assert_allclose(features.heq(x.T, axis=0), got.T, rtol=1e-12)
+
+
+def test_heq_undoes_any_order_keeping_channel_and_gives_every_row_the_same_values():
+    """Known answers: a strictly increasing distortion of each coefficient (here exp, a cube and an offset,
+    which CMVN does not undo) leaves HEQ's output unchanged; every row of distinct values holds exactly the
+    T normal quantiles."""
+    x = np.random.default_rng(5).standard_normal((3, 50))
+    bent = np.stack([np.exp(x[0]), x[1] ** 3 + 2, 5 * x[2] - 7])
+    np.testing.assert_allclose(features.heq(bent), features.heq(x), atol=1e-12)
+    assert not np.allclose(features.cmvn(bent), features.cmvn(x), atol=0.1)
+    quantiles = scipy.stats.norm.ppf((np.arange(50) + 0.5) / 50)
+    for row in features.heq(x):
+        np.testing.assert_allclose(np.sort(row), quantiles, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x,kwargs,match", [
+    (np.ones((13, 1)), {}, "1 frame"),
+    (np.ones((13, 20)), {"axis": 2}, "axis=2"),
+    (np.array([[0.0, np.nan, 1.0]]), {}, "NaN"),
+])
+def test_heq_bad_input(x, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        features.heq(x, **kwargs)
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("fn", ["melspectrogram", "mfcc", "spectral_centroid", "spectral_rolloff"])

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import scipy.stats
 from hmmlearn import hmm as hl
 
 from course_lib import hmm
@@ -786,3 +787,31 @@ def test_adapt_bad_input(small_corpus, small_recognizer, kwargs, match):
         small_recognizer.adapt(kw.pop("ys"), **kw)
     with pytest.raises(ParameterError, match="not trained"):
         hmm.WordRecognizer().adapt([c.audio], sr=c.sr)
+
+
+# --------------------------------------------------------------------------- histogram equalisation (normalise="heq")
+
+def test_heq_option_reaches_the_features_and_the_connected_digit_path():
+    """normalise="heq": word_features equals features.heq of the un-normalised features; the whole-recording
+    path (silence model, transcribe) normalises by the speech frames' ranks, exactly features.heq on the
+    speech frames themselves, and finite, clipped quantiles outside their range."""
+    from course_lib import features
+
+    y = data.spoken_words(split="test", words=["seven"])[0]
+    raw = hmm.word_features(y.audio, sr=y.sr, normalise=False)
+    np.testing.assert_allclose(hmm.word_features(y.audio, sr=y.sr, normalise="heq"), features.heq(raw, axis=0),
+                               rtol=1e-12)
+    rec = hmm.WordRecognizer(normalise="heq")
+    X, speech = rec._utterance_features(y.audio, y.sr)
+    whole = hmm.word_features(y.audio, sr=y.sr, normalise=False, trim=False)
+    np.testing.assert_allclose(X[speech], features.heq(whole[speech], axis=0), rtol=1e-9, atol=1e-12)
+    n = speech.stop - speech.start
+    assert np.all(np.isfinite(X)) and np.abs(X).max() <= -scipy.stats.norm.ppf(0.5 / n) + 1e-9
+    cm = hmm.WordRecognizer()._utterance_features(y.audio, y.sr)[0]
+    assert not np.allclose(cm, X, atol=0.05)                  # the default is still CMVN
+
+
+def test_normalise_setting_is_validated():
+    with pytest.raises(ParameterError, match="normalise"):
+        hmm.RecognizerConfig(normalise="rank")
+    assert hmm.RecognizerConfig(normalise="heq").normalise == "heq"
