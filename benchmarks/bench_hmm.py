@@ -86,6 +86,8 @@ def main(argv=None) -> int:
                              "and the warp search alone; real = the three real-speech "
                              "figures with digit models trained on the digit clips; loeo = leave-one-engine-out")
     parser.add_argument("--loeo-words", choices=["all", "digits"], default="all")
+    parser.add_argument("--normalise", choices=["cmvn", "heq"], default="cmvn",
+                        help="every recogniser's feature normalisation (RecognizerConfig.normalise; default cmvn)")
     parser.add_argument("--ablation-variants", default=None,
                         help="with --ablation-only: a comma-separated subset of the variants (by number, 0-7)")
     args = parser.parse_args(argv)
@@ -125,6 +127,16 @@ def main(argv=None) -> int:
 def _report(name, ev):
     print(f"{name}: {ev.accuracy:.1%} overall; per voice: "
           + ", ".join(f"{k} {v:.0%}" for k, v in ev.per_speaker.items()), flush=True)
+
+
+#: Settings given to every recogniser this script trains (``--normalise``); empty: the defaults.
+RECOGNIZER_KW: dict = {}
+
+
+def _recognizer(**kw):
+    from course_lib import hmm
+
+    return hmm.WordRecognizer(**(RECOGNIZER_KW | kw))
 
 
 def _real_arg(path) -> str:
@@ -182,9 +194,11 @@ def quality(args) -> int:
 
     from course_lib import data, hmm, sphinx
 
+    if args.normalise != "cmvn":
+        RECOGNIZER_KW["normalise"] = args.normalise
     res = {"command": "python benchmarks/bench_hmm.py --quality " + " ".join(
         a for a in ["--loeo" if args.loeo else "", "--ablation" if args.ablation else "",
-                    _real_arg(args.real)] if a)}
+                    _real_arg(args.real), f"--normalise {args.normalise}" if args.normalise != "cmvn" else ""] if a)}
     train = data.spoken_words(split="train")
     test = data.spoken_words(split="test")
     test_digits = [c for c in test if c.label in data.DIGITS]
@@ -196,17 +210,17 @@ def quality(args) -> int:
                              "ablation": res["ablation"]})
     if args.only == "real":
         t0 = time.perf_counter()
-        digits = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS])
+        digits = _recognizer().fit([c for c in train if c.label in data.DIGITS])
         print(f"digit models trained on the digit clips in {time.perf_counter() - t0:.0f} s", flush=True)
         res = {"real_command": res["command"] + " --only real"}
         _real(args, res, digits, train, test_digits, hmm.evaluate(digits, test_digits), None)
         return _write(args, res)
     if args.only == "connected":
-        rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+        rec = _recognizer().fit(train, progress=args.progress)
         return _write(args, _connected(rec, train) | _warp_search(rec, test)
                       | {"connected_command": res["command"] + " --only connected"})
     if args.only == "adapt":
-        rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+        rec = _recognizer().fit(train, progress=args.progress)
         return _write(args, _adaptation(args, rec, train, test)
                       | {"adaptation_command": res["command"] + " --only adapt"})
     if args.only == "loeo":
@@ -214,7 +228,7 @@ def quality(args) -> int:
         _loeo(args, res, sphinx.SphinxRecognizer(sorted(data.WORDS)) if sphinx.available() else None)
         return _write(args, res)
     t0, c0 = time.perf_counter(), time.process_time()
-    rec = hmm.WordRecognizer().fit(train, progress=args.progress)
+    rec = _recognizer().fit(train, progress=args.progress)
     res["train"] = {"clips": len(train), "voices": len(data.speakers(split="train")),
                     "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                     "config": {k: (v.__name__ if callable(v) else v) for k, v in vars(rec.config).items()}}
@@ -291,7 +305,7 @@ def _connected(rec, train) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     digit_clips = [c for c in train if c.label in data.DIGITS]
     strings = data.digit_strings(split="train")
-    emb = hmm.WordRecognizer().fit(digit_clips).embedded_train(list(strings) + digit_clips, n_iter=3)
+    emb = _recognizer().fit(digit_clips).embedded_train(list(strings) + digit_clips, n_iter=3)
     res["connected_wer"] = wer(emb, "digit models + embedded training on the training strings")
     res["connected_wer"]["training"] = {
         "clips": len(digit_clips), "strings": len(strings), "iterations": 3,
@@ -333,7 +347,9 @@ def _warp_search(rec, test) -> dict:
 def _adaptation(args, rec, train, test) -> dict:
     """Unsupervised speaker adaptation (``hmm.evaluate_adapted``: per voice, MLLR from the recogniser's own
     hypotheses, 3 rounds) beside the same models without it: the valid and test voices (20 words; digits),
-    the real FSDD speakers in ``data/real`` (synthetic-only digit models; with ``--real``, also the models
+    the real FSDD speakers in ``data/real`` (synthetic-only digit models: the valid speaker, the training and
+    valid speakers -- real speakers these models never heard that are not test speakers -- and the test
+    speakers; with ``--real``, also the models
     trained on synthetic voices plus the three real training speakers)."""
     from course_lib import data, datasets, hmm
 
@@ -342,9 +358,11 @@ def _adaptation(args, rec, train, test) -> dict:
     sets = [("valid voices, 20 words", rec, valid), ("test voices, 20 words", rec, test),
             ("test voices, digits", digits, [c for c in test if c.label in data.DIGITS]),
             ("real valid speaker, digits, synthetic only", digits, data.real_digits(split="valid")),
+            ("real training + valid speakers, digits, synthetic only", digits,
+             data.real_digits(split="train") + data.real_digits(split="valid")),
             ("real test speakers, digits, synthetic only", digits, data.real_digits(split="test"))]
     if args.real:
-        plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS]
+        plus = _recognizer().fit([c for c in train if c.label in data.DIGITS]
                                         + datasets.real_digits(split="train", root=args.real, takes=args.real_takes))
         sets.append(("real test speakers, digits, synthetic + 3 real training speakers", plus,
                      datasets.real_digits(split="test", root=args.real, takes=args.real_takes)))
@@ -369,7 +387,7 @@ def _real(args, res, digits, train, test_digits, ev_d, sph_digits):
     out = {"clips": len(real_test), "takes": args.real_takes}
     out["synthetic only"] = {"corpus test voices": _ev(ev_d), "as recorded": _ev(hmm.evaluate(digits, real_test)),
                              "16 kHz in 1 s of noise": _ev(hmm.evaluate(digits, noisy))}
-    plus = hmm.WordRecognizer().fit([c for c in train if c.label in data.DIGITS] + real_train)
+    plus = _recognizer().fit([c for c in train if c.label in data.DIGITS] + real_train)
     out["synthetic + 3 real training speakers"] = {
         "corpus test voices": _ev(hmm.evaluate(plus, test_digits)),
         "as recorded": _ev(hmm.evaluate(plus, real_test)),
@@ -398,7 +416,7 @@ def _loeo(args, res, sph_words):
     for engine in data.engines():
         split = data.leave_one_engine_out(engine, words=words)
         tst = split.test[::max(1, len(split.test) // args.loeo_clips)]
-        r = hmm.WordRecognizer().fit(split.train)
+        r = _recognizer().fit(split.train)
         row = {"test_clips": len(tst), "words": args.loeo_words, "hmm": _ev(hmm.evaluate(r, tst))}
         if sph_words is not None:
             row["sphinx"] = _ev(hmm.evaluate(sph_words, tst))
@@ -436,7 +454,7 @@ def _ablation(worst, train, test, default_acc, which=None):
     if not clips:
         raise SystemExit(f"no test clips of voice {worst!r}; test voices: {data.speakers(split='test')}")
     if default_acc is None and which is None:
-        default_acc = hmm.evaluate(hmm.WordRecognizer().fit(train), clips).accuracy
+        default_acc = hmm.evaluate(_recognizer().fit(train), clips).accuracy
     voices = data.speakers(split="train")
     print(f"ablation on the worst test voice {worst} (defaults: {default_acc}):")
     out = {"voice": worst}
@@ -453,7 +471,7 @@ def _ablation(worst, train, test, default_acc, which=None):
     for k, (name, kw, tr) in enumerate(variants):
         if which is not None and k not in which:
             continue
-        acc = hmm.evaluate(hmm.WordRecognizer(**kw).fit(tr), clips).accuracy
+        acc = hmm.evaluate(_recognizer(**kw).fit(tr), clips).accuracy
         out[name] = acc
         print(f"  {name:44s} {acc:.0%}", flush=True)
     return out
