@@ -1115,8 +1115,8 @@ class WordRecognizer:
         out = copy.deepcopy(self)
         words = list(self.models_)
         base = {w: self.models_[w].means_ for w in words}
-        sizes = [base[w].shape[0] * base[w].shape[1] for w in words]
-        start = dict(zip(words, np.cumsum([0] + sizes[:-1])))
+        ends = np.cumsum([base[w].shape[0] * base[w].shape[1] for w in words])
+        span = {w: slice(e - base[w].shape[0] * base[w].shape[1], e) for w, e in zip(words, ends)}   # its Gaussians
         D = feats[0].shape[1]
         means = np.concatenate([base[w].reshape(-1, D) for w in words])                       # (K, D)
         variances = np.concatenate([self.models_[w].covars_.reshape(-1, D) for w in words])   # diagonal
@@ -1125,7 +1125,7 @@ class WordRecognizer:
             frames, occ = [], []
             for X, w in zip(feats, hyps):
                 g = np.zeros((len(X), len(means)))
-                g[:, start[w]:start[w] + sizes[words.index(w)]] = _gaussian_occupancy(out.models_[w], X)
+                g[:, span[w]] = _gaussian_occupancy(out.models_[w], X)
                 frames.append(X)
                 occ.append(g)
             W = mllr_mean_transform(np.concatenate(frames), np.concatenate(occ), means, variances,

@@ -585,7 +585,6 @@ def speaker_xvector(*, seed: int) -> tuple:
     va_labs = np.array([v for v, _ in va_segs])
     vi, vj, vsame = speaker.trials(va_labs)
     Eva = model.infer(torch.tensor(np.stack([f for _, f in va_segs]))).numpy()
-    cohort_feats = [f for v in sorted(clean) for f in clean[v]]
     gmm_cohort = [f.T for v in sorted(clean) for f in clean[v][:3]]         # 3 segments per training voice
 
     def cos_matrix(A, B):
@@ -604,10 +603,9 @@ def speaker_xvector(*, seed: int) -> tuple:
                       "valid_eer_raw": speaker.eer(raw_va, vsame).eer, "cohort_size": n_coh}
 
     as_norm = {}
-    Ecoh = model.infer(torch.tensor(np.stack(cohort_feats))).numpy()
     as_norm["x-vector cosine"] = normalised("x-vector cosine", speaker.cosine_scores(Eva[vi], Eva[vj]),
-                                            (cos_matrix(Eva, Ecoh),), sc, (cos_matrix(E, Ecoh),))
-    Elva, Elcoh = lda.transform(Eva), lda.transform(Ecoh)
+                                            (cos_matrix(Eva, Etr),), sc, (cos_matrix(E, Etr),))
+    Elva, Elcoh = lda.transform(Eva), lda.transform(Etr)
     as_norm["x-vector LDA"] = normalised("x-vector LDA", speaker.cosine_scores(Elva[vi], Elva[vj]),
                                          (cos_matrix(Elva, Elcoh),), lda_sc, (cos_matrix(El, Elcoh),))
     va_gmm = [f.T for _, f in va_segs]
