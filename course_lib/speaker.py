@@ -39,7 +39,8 @@ from .validation import check_sr, valid_audio
 
 __all__ = ["SPEAKER_FEATURES", "features", "segments", "EERResult", "eer", "det_curve", "min_dcf",
            "GMMUBM", "map_adapt_means", "XVectorConfig", "XVector", "stats_pool", "AMSoftmax",
-           "cosine_scores", "trials", "eer_per_voice", "as_norm"]
+           "cosine_scores", "cosine_matrix", "trials", "eer_per_voice", "as_norm", "length_norm", "PLDA",
+           "fuse_scores"]
 
 #: The front end of :func:`features`: 30 MFCCs (c0 dropped) from 40 mel bands, 25 ms / 10 ms.
 SPEAKER_FEATURES = dict(n_mfcc=30, n_mels=40, n_fft=512, win_length=400, hop_length=160, fmin=20.0, fmax=7600.0)
@@ -254,6 +255,201 @@ def as_norm(scores, i, j, cohort_i, cohort_j=None, *, top_n: int | None = None) 
     mu_i, sd_i = ci.mean(axis=1), np.maximum(ci.std(axis=1), 1e-12)
     mu_j, sd_j = cj.mean(axis=1), np.maximum(cj.std(axis=1), 1e-12)
     return 0.5 * ((s - mu_i[i]) / sd_i[i] + (s - mu_j[j]) / sd_j[j])
+
+
+def cosine_matrix(emb_a, emb_b) -> np.ndarray:
+    """Cosine similarity of every row of ``emb_a`` (n, d) with every row of ``emb_b`` (m, d): (n, m).
+
+    The cohort scores :func:`as_norm` needs for cosine scoring (``cosine_matrix(E, E_cohort)``);
+    entry ``[a, c]`` equals ``cosine_scores(emb_a[a], emb_b[c])``.
+    """
+    a = np.asarray(emb_a, dtype=np.float64)
+    b = np.asarray(emb_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ParameterError(f"embeddings {a.shape} and {b.shape} must be (n, d) and (m, d) with the same d")
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return a @ b.T
+
+
+def length_norm(X, *, mean=None, whiten=None) -> np.ndarray:
+    """Length normalisation of embeddings (Garcia-Romero & Espy-Wilson 2011): centre (by ``mean``),
+    whiten (by the matrix ``whiten``, ``x -> whiten @ x``), then scale each row to length ``sqrt(d)``.
+
+    PLDA assumes Gaussian embeddings; network embeddings are heavy-tailed (their length varies with
+    the segment's content and quality), and projecting them onto a sphere makes the Gaussian model fit.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or not np.all(np.isfinite(X)):
+        raise ParameterError(f"embeddings must be a finite (n, d) array, got shape {X.shape}")
+    if mean is not None:
+        X = X - np.asarray(mean, dtype=np.float64)
+    if whiten is not None:
+        X = X @ np.asarray(whiten, dtype=np.float64).T
+    return X * (np.sqrt(X.shape[1]) / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12))
+
+
+class PLDA:
+    """Two-covariance probabilistic linear discriminant analysis (Ioffe 2006; Sizov et al. 2014), the
+    back end of Kaldi's x-vector recipe.
+
+    Notebook: 13_speaker_recognition.ipynb
+
+    Every embedding of speaker ``s`` is ``x = m + y_s + e``: a speaker's point ``y_s ~ N(0, B)`` (the
+    between-speaker covariance) plus a within-speaker deviation ``e ~ N(0, W)``, independent per
+    segment. :meth:`fit` estimates ``m``, ``B`` and ``W`` by EM from labelled training embeddings
+    (started from the scatter matrices); :meth:`score` is the log-likelihood ratio of a trial,
+
+        log N([x1; x2]; 0, [[T, B], [B, T]]) - log N([x1; x2]; 0, [[T, 0], [0, T]]),   T = B + W,
+
+    "the two share one ``y``" against "each has its own", in closed form:
+    ``x1' Q x1 / 2 + x2' Q x2 / 2 + x1' P x2 + c``, with ``A = (T - B T^-1 B)^-1``,
+    ``Q = T^-1 - A``, ``P = T^-1 B A``. Unlike the cosine, it knows which directions vary between
+    speakers and which within one, and it is a calibrated log-likelihood ratio (up to the model's fit).
+
+    Parameters
+    ----------
+    n_iter : int
+        EM iterations (10; the first already moves most of the way from the scatter estimate).
+    """
+
+    def __init__(self, *, n_iter: int = 10):
+        if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 0:
+            raise ParameterError(f"n_iter={n_iter!r} must be a non-negative integer")
+        self.n_iter = n_iter
+        self.mean = self.between = self.within = None
+        self.log_likelihoods_: list[float] = []
+
+    def fit(self, X, labels) -> "PLDA":
+        """Estimate ``mean``, ``between`` (B) and ``within`` (W) from embeddings ``X`` (n, d) of the
+        speakers ``labels`` (n,): at least two speakers, one with two or more embeddings, and more
+        embeddings than dimensions. ``log_likelihoods_`` records the training data's marginal
+        log-likelihood before each EM step (it never decreases)."""
+        X = np.asarray(X, dtype=np.float64)
+        labels = np.asarray(labels)
+        if X.ndim != 2 or len(X) != len(labels) or not np.all(np.isfinite(X)):
+            raise ParameterError(f"X {X.shape} must be a finite (n, d) array with one label per row ({labels.shape})")
+        speakers, inv = np.unique(labels, return_inverse=True)
+        counts = np.bincount(inv)
+        n, d = X.shape
+        if len(speakers) < 2 or counts.max() < 2 or n - len(speakers) < d:
+            raise ParameterError(f"{n} embeddings of {len(speakers)} speakers in {d} dimensions: PLDA needs >= 2 "
+                                 f"speakers, one with >= 2 embeddings, and n - n_speakers >= d (reduce the "
+                                 f"dimension first, e.g. with an LDA)")
+        self.mean = X.mean(axis=0)
+        Xc = X - self.mean
+        sums = np.zeros((len(speakers), d))
+        np.add.at(sums, inv, Xc)
+        means = sums / counts[:, None]
+        dev = Xc - means[inv]
+        W = dev.T @ dev / (n - len(speakers))
+        B = np.cov(means.T, bias=True) + 1e-6 * np.eye(d)
+        S = Xc.T @ Xc
+        self.log_likelihoods_ = []
+        for _ in range(self.n_iter):
+            self.log_likelihoods_.append(self._marginal_loglik(Xc, inv, counts, sums, B, W))
+            Bi, Wi = np.linalg.inv(B), np.linalg.inv(W)
+            Ey = np.zeros((len(speakers), d))
+            Eyy = np.zeros((d, d))             # sum over speakers of E[y y']
+            nEyy = np.zeros((d, d))            # sum over speakers of n_s E[y y']
+            for k, (n_s, f_s) in enumerate(zip(counts, sums)):
+                cov = np.linalg.inv(Bi + n_s * Wi)      # posterior of y_s given its n_s embeddings
+                Ey[k] = cov @ (Wi @ f_s)
+                yy = cov + np.outer(Ey[k], Ey[k])
+                Eyy += yy
+                nEyy += n_s * yy
+            B = Eyy / len(speakers)
+            cross = sums.T @ Ey                # sum_i x_i E[y_s(i)]'
+            W = (S - cross - cross.T + nEyy) / n
+            B, W = (B + B.T) / 2, (W + W.T) / 2
+        self.between, self.within = B, W
+        T = B + W
+        Ti = np.linalg.inv(T)
+        A = np.linalg.inv(T - B @ Ti @ B)
+        self._Q, self._P = Ti - A, Ti @ B @ A
+        big = np.block([[T, B], [B, T]])
+        self._c = 0.5 * (2 * np.linalg.slogdet(T)[1] - np.linalg.slogdet(big)[1])
+        return self
+
+    @staticmethod
+    def _marginal_loglik(Xc, inv, counts, sums, B, W) -> float:
+        """log p(X) with each speaker's y integrated out (per speaker: the within part
+        on deviations from the speaker mean, the between part on the mean)."""
+        d = Xc.shape[1]
+        Wi = np.linalg.inv(W)
+        means = sums / counts[:, None]
+        dev = Xc - means[inv]
+        _, ldW = np.linalg.slogdet(W)
+        ll = -0.5 * np.sum((dev @ Wi) * dev) - 0.5 * (len(Xc) - len(counts)) * (d * math.log(2 * math.pi) + ldW)
+        for n_s, mu in zip(counts, means):
+            C = B + W / n_s
+            _, ldC = np.linalg.slogdet(C)
+            ll += -0.5 * (mu @ np.linalg.solve(C, mu) + d * math.log(2 * math.pi) + ldC) - 0.5 * d * math.log(n_s)
+        return float(ll)
+
+    def score(self, X1, X2) -> np.ndarray:
+        """Log-likelihood ratio "same speaker" / "different speakers" of each row pair: (n,)."""
+        if self.between is None:
+            raise ParameterError("the PLDA is not trained yet: call fit(X, labels) first")
+        a = np.asarray(X1, dtype=np.float64) - self.mean
+        b = np.asarray(X2, dtype=np.float64) - self.mean
+        if a.shape != b.shape or a.ndim != 2 or a.shape[1] != len(self.mean):
+            raise ParameterError(f"embeddings {a.shape} and {b.shape} must both be (n, {len(self.mean)})")
+        return (0.5 * np.sum((a @ self._Q) * a, axis=1) + 0.5 * np.sum((b @ self._Q) * b, axis=1)
+                + np.sum((a @ self._P) * b, axis=1) + self._c)
+
+    def score_matrix(self, X1, X2) -> np.ndarray:
+        """:meth:`score` of every row of ``X1`` (n, d) with every row of ``X2`` (m, d): (n, m)."""
+        if self.between is None:
+            raise ParameterError("the PLDA is not trained yet: call fit(X, labels) first")
+        a = np.asarray(X1, dtype=np.float64) - self.mean
+        b = np.asarray(X2, dtype=np.float64) - self.mean
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != len(self.mean) or b.shape[1] != len(self.mean):
+            raise ParameterError(f"embeddings {a.shape} and {b.shape} must be (n, {len(self.mean)}) and (m, {len(self.mean)})")
+        qa = 0.5 * np.sum((a @ self._Q) * a, axis=1)
+        qb = 0.5 * np.sum((b @ self._Q) * b, axis=1)
+        return qa[:, None] + qb[None, :] + (a @ self._P) @ b.T + self._c
+
+
+def fuse_scores(train_scores, train_same, scores, *, p_target: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Linear score fusion by logistic regression (Brümmer's FoCal recipe): weights ``w`` and offset
+    ``b`` fitted on labelled development trials, then ``w . s + b`` for new trials.
+
+    Parameters
+    ----------
+    train_scores : array [shape=(n_trials, n_systems)]
+        Each system's score of each development trial (e.g. the valid voices' trials).
+    train_same : array [shape=(n_trials,)], bool
+    scores : array [shape=(m_trials, n_systems)]
+        The trials to fuse (e.g. the test voices'), the systems in the same order.
+    p_target : float
+        The target prior the fusion is trained for: target and non-target trials are weighted to
+        ``p_target : 1 - p_target`` whatever their counts (0.5: the EER's operating point).
+
+    Returns
+    -------
+    (fused scores (m_trials,), coefficients (n_systems + 1,): the weights, then the offset)
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    Xtr = np.asarray(train_scores, dtype=np.float64)
+    X = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(train_same).astype(bool)
+    if Xtr.ndim != 2 or X.ndim != 2 or Xtr.shape[1] != X.shape[1] or len(y) != len(Xtr):
+        raise ParameterError(f"train_scores {Xtr.shape}, train_same {y.shape} and scores {X.shape} must be "
+                             f"(n, k), (n,) and (m, k): one column per system, in the same order")
+    if not (np.all(np.isfinite(Xtr)) and np.all(np.isfinite(X))):
+        raise ParameterError("scores must be finite (no NaN or inf)")
+    if y.all() or not y.any():
+        raise ParameterError("the development trials need both target and non-target trials")
+    if not 0 < p_target < 1:
+        raise ParameterError(f"p_target={p_target!r} must be in (0, 1)")
+    mu, sd = Xtr.mean(axis=0), np.maximum(Xtr.std(axis=0), 1e-12)   # scale for the solver only
+    weight = np.where(y, p_target / y.sum(), (1 - p_target) / (~y).sum()) * len(y)
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit((Xtr - mu) / sd, y, sample_weight=weight)
+    w = lr.coef_[0] / sd
+    b = float(lr.intercept_[0] - np.sum(lr.coef_[0] * mu / sd))
+    return X @ w + b, np.concatenate([w, [b]])
 
 
 # --------------------------------------------------------------------------- GMM-UBM

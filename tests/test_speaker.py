@@ -188,6 +188,138 @@ def test_as_norm_bad_input(change, match):
         speaker.as_norm(kw["scores"], kw["i"], kw["j"], kw["cohort_i"], top_n=top_n)
 
 
+def test_cosine_matrix_equals_cosine_scores_of_every_pair():
+    rng = np.random.default_rng(10)
+    A, B = rng.normal(size=(4, 6)), rng.normal(size=(5, 6)) * 3
+    M = speaker.cosine_matrix(A, B)
+    assert M.shape == (4, 5)
+    for a in range(4):
+        np.testing.assert_allclose(M[a], speaker.cosine_scores(np.repeat(A[a:a + 1], 5, 0), B), rtol=1e-12)
+    with pytest.raises(ParameterError, match="same d"):
+        speaker.cosine_matrix(A, B[:, :5])
+
+
+def test_length_norm_whitens_then_puts_every_row_on_the_sqrt_d_sphere():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(200, 3)) @ np.array([[3.0, 0, 0], [1, 1, 0], [0, 0, 0.1]]) + 5
+    mu = X.mean(0)
+    ev, U = np.linalg.eigh(np.cov((X - mu).T))
+    Wh = (U / np.sqrt(ev)).T
+    Y = speaker.length_norm(X, mean=mu, whiten=Wh)
+    np.testing.assert_allclose(np.linalg.norm(Y, axis=1), np.sqrt(3), rtol=1e-12)
+    Z = (X - mu) @ Wh.T                                      # the same direction before scaling
+    np.testing.assert_allclose(Y, Z / np.linalg.norm(Z, axis=1, keepdims=True) * np.sqrt(3), rtol=1e-12)
+    with pytest.raises(ParameterError, match="finite"):
+        speaker.length_norm(np.full((2, 3), np.nan))
+
+
+def _plda_data(rng, n_speakers=300, d=3):
+    A, C = rng.normal(size=(d, d)), rng.normal(size=(d, d))
+    B, W = A @ A.T + 0.5 * np.eye(d), 0.3 * C @ C.T + 0.2 * np.eye(d)
+    n = rng.integers(2, 8, n_speakers)
+    y = rng.multivariate_normal(np.zeros(d), B, n_speakers)
+    m = np.arange(d) - 1.0
+    X = np.concatenate([m + y[s] + rng.multivariate_normal(np.zeros(d), W, n[s]) for s in range(n_speakers)])
+    return X, np.repeat(np.arange(n_speakers), n), B, W
+
+
+def test_plda_score_equals_the_ratio_of_the_two_gaussian_densities():
+    """The closed form against scipy: log N([x1; x2]; 0, [[T, B], [B, T]]) - log N(.; 0, [[T, 0], [0, T]]),
+    T = B + W, after removing the mean (red with P = T^-1 B, A dropped, or the constant left out)."""
+    from scipy.stats import multivariate_normal as mvn
+
+    rng = np.random.default_rng(12)
+    X, lab, _, _ = _plda_data(rng)
+    p = speaker.PLDA(n_iter=3).fit(X, lab)
+    B, T = p.between, p.between + p.within
+    same, diff = np.block([[T, B], [B, T]]), np.block([[T, 0 * T], [0 * T, T]])
+    a, b = X[:6], X[100:106]
+    want = [mvn.logpdf(np.r_[u, v] - np.r_[p.mean, p.mean], cov=same) - mvn.logpdf(np.r_[u, v] - np.r_[p.mean, p.mean],
+                                                                                   cov=diff) for u, v in zip(a, b)]
+    np.testing.assert_allclose(p.score(a, b), want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(p.score(b, a), want, rtol=1e-9, atol=1e-9)        # symmetric
+    np.testing.assert_allclose(np.diag(p.score_matrix(a, b)), want, rtol=1e-9, atol=1e-9)
+
+
+def test_plda_em_raises_the_likelihood_and_recovers_the_covariances():
+    """The EM's marginal log-likelihood equals a brute-force Gaussian of each speaker's stacked embeddings
+    (covariance kron(1, B) + kron(I, W)), never decreases, and ends near the true B and W (300 speakers:
+    sampling error of a covariance entry about sqrt(2 / 300) * 3.6 = 0.3)."""
+    from scipy.stats import multivariate_normal as mvn
+
+    rng = np.random.default_rng(13)
+    X, lab, B, W = _plda_data(rng)
+    p = speaker.PLDA(n_iter=20).fit(X, lab)
+    assert np.all(np.diff(p.log_likelihoods_) >= -1e-8)
+    assert p.log_likelihoods_[-1] > p.log_likelihoods_[0] + 1          # the moment estimate is not the ML one
+    np.testing.assert_allclose(p.between, B, atol=0.45)
+    np.testing.assert_allclose(p.within, W, atol=0.1)                 # 1 500 deviations: much tighter
+    Xc = X - p.mean
+    _, inv = np.unique(lab, return_inverse=True)
+    counts = np.bincount(inv)
+    sums = np.zeros((len(counts), X.shape[1]))
+    np.add.at(sums, inv, Xc)
+    got = p._marginal_loglik(Xc, inv, counts, sums, p.between, p.within)
+    want = sum(mvn.logpdf(Xc[lab == s].ravel(), cov=np.kron(np.ones((k, k)), p.between) + np.kron(np.eye(k), p.within))
+               for s, k in enumerate(counts))
+    assert got == pytest.approx(want, rel=1e-10)
+
+
+def test_plda_beats_cosine_when_within_speaker_variation_has_a_direction():
+    """Speakers differ along dimension 0; each segment wanders far along dimension 1 (a nuisance such as the
+    words said). Cosine scoring mixes the two; PLDA learns that dimension 1 says nothing about the speaker."""
+    rng = np.random.default_rng(14)
+
+    def draw(n_spk, n_seg):
+        y = rng.normal(size=(n_spk, 1)) * np.array([[3.0, 0.0, 0.0]]) + np.array([[0.0, 0.0, 1.0]])
+        e = rng.normal(size=(n_spk, n_seg, 3)) * np.array([0.5, 4.0, 0.5])
+        return (y[:, None] + e).reshape(-1, 3), np.repeat(np.arange(n_spk), n_seg)
+
+    Xtr, ltr = draw(200, 5)
+    Xte, lte = draw(30, 4)
+    i, j, same = speaker.trials(lte)
+    p = speaker.PLDA().fit(Xtr, ltr)
+    plda, cos = speaker.eer(p.score(Xte[i], Xte[j]), same).eer, speaker.eer(speaker.cosine_scores(Xte[i], Xte[j]), same).eer
+    assert plda < 0.6 * cos
+
+
+@pytest.mark.parametrize("X, lab, match", [(np.zeros((4, 3)), [0, 0, 1], "one label per row"),
+                                           (np.zeros((4, 3)), [0, 1, 2, 3], ">= 2 embeddings"),
+                                           (np.ones((4, 3)), [0, 0, 1, 1], "reduce the dimension"),
+                                           (np.full((9, 2), np.nan), [0] * 5 + [1] * 4, "finite")])
+def test_plda_bad_input(X, lab, match):
+    with pytest.raises(ParameterError, match=match):
+        speaker.PLDA().fit(X, lab)
+    with pytest.raises(ParameterError, match="not trained"):
+        speaker.PLDA().score(np.zeros((1, 3)), np.zeros((1, 3)))
+
+
+def test_fuse_scores_finds_the_optimal_linear_weights():
+    """Two independent systems with Gaussian scores: target N(d_k, s_k^2), non-target N(0, s_k^2). The
+    log-likelihood ratio is linear in the scores with weights d_k / s_k^2 -- the known answer logistic
+    regression should recover (within sampling error) -- and the fusion beats either system alone."""
+    rng = np.random.default_rng(15)
+    d, s = np.array([2.0, 1.0]), np.array([1.0, 0.5])
+
+    def draw(n):
+        same = rng.random(n) < 0.2
+        return rng.normal(size=(n, 2)) * s + same[:, None] * d, same
+
+    Xd, yd = draw(40000)
+    Xt, yt = draw(20000)
+    fused, coef = speaker.fuse_scores(Xd, yd, Xt)
+    want = d / s ** 2                                   # (2, 4)
+    np.testing.assert_allclose(coef[:2], want, rtol=0.05)
+    # intercept: -sum d^2 / (2 s^2) = -4 (the prior is removed by the balanced weighting)
+    assert coef[2] == pytest.approx(-np.sum(d ** 2 / (2 * s ** 2)), abs=0.15)
+    single = min(speaker.eer(Xt[:, k], yt).eer for k in range(2))
+    assert speaker.eer(fused, yt).eer < 0.8 * single
+    with pytest.raises(ParameterError, match="both target and non-target"):
+        speaker.fuse_scores(Xd, np.ones(len(Xd), bool), Xt)
+    with pytest.raises(ParameterError, match="one column per system"):
+        speaker.fuse_scores(Xd, yd, Xt[:, :1])
+
+
 def test_gmm_ubm_cohort_scores_are_the_two_roles_of_trial_scores():
     """as_enrolment[a, c] is score(enroll(segment a), cohort c), as_test[a, c] is score(enroll(cohort c),
     segment a): the same numbers trial_scores gives with the segment first and second."""

@@ -518,6 +518,9 @@ def speaker_xvector(*, seed: int) -> tuple:
     Also recorded ("as_norm"): every test score (cosine, LDA, GMM-UBM) after adaptive symmetric score
     normalisation (speaker.as_norm) against a cohort of the clean training voices' segments (for the
     GMM-UBM three per voice, each enrolled), its top_n chosen on the valid voices' trials.
+    Also recorded: a PLDA back end ("test_plda_backend": speaker.PLDA on whitened, length-normalised
+    embeddings, fitted on the clean training voices' segments) and the x-vector's cosine and PLDA scores each
+    fused with the GMM-UBM's ("fusion_with_gmm_ubm": speaker.fuse_scores, weights fitted on the valid trials).
     """
     import librosa
     import torch
@@ -587,10 +590,6 @@ def speaker_xvector(*, seed: int) -> tuple:
     Eva = model.infer(torch.tensor(np.stack([f for _, f in va_segs]))).numpy()
     gmm_cohort = [f.T for v in sorted(clean) for f in clean[v][:3]]         # 3 segments per training voice
 
-    def cos_matrix(A, B):
-        A = A / np.linalg.norm(A, axis=1, keepdims=True)
-        return A @ (B / np.linalg.norm(B, axis=1, keepdims=True)).T
-
     def normalised(name, raw_va, coh_va, raw_te, coh_te):
         """valid EER for each top_n, the best applied to the test trials."""
         n_coh = coh_va[0].shape[1]
@@ -604,13 +603,36 @@ def speaker_xvector(*, seed: int) -> tuple:
 
     as_norm = {}
     as_norm["x-vector cosine"] = normalised("x-vector cosine", speaker.cosine_scores(Eva[vi], Eva[vj]),
-                                            (cos_matrix(Eva, Etr),), sc, (cos_matrix(E, Etr),))
+                                            (speaker.cosine_matrix(Eva, Etr),), sc, (speaker.cosine_matrix(E, Etr),))
     Elva, Elcoh = lda.transform(Eva), lda.transform(Etr)
     as_norm["x-vector LDA"] = normalised("x-vector LDA", speaker.cosine_scores(Elva[vi], Elva[vj]),
-                                         (cos_matrix(Elva, Elcoh),), lda_sc, (cos_matrix(El, Elcoh),))
+                                         (speaker.cosine_matrix(Elva, Elcoh),), lda_sc,
+                                         (speaker.cosine_matrix(El, Elcoh),))
     va_gmm = [f.T for _, f in va_segs]
-    as_norm["gmm-ubm"] = normalised("gmm-ubm", ubm.trial_scores(va_gmm, vi, vj), ubm.cohort_scores(va_gmm, gmm_cohort),
+    gva = ubm.trial_scores(va_gmm, vi, vj)
+    as_norm["gmm-ubm"] = normalised("gmm-ubm", gva, ubm.cohort_scores(va_gmm, gmm_cohort),
                                     gsc, ubm.cohort_scores([f.T for _, f in segs], gmm_cohort, progress=True))
+
+    # PLDA back end (speaker.PLDA): whitened and length-normalised embeddings, fitted on the clean training
+    # voices' segments; and each back end fused with the GMM-UBM (speaker.fuse_scores, fitted on the valid trials)
+    mu_tr = Etr.mean(axis=0)
+    ev, U = np.linalg.eigh(np.cov((Etr - mu_tr).T))
+    whiten = (U / np.sqrt(np.maximum(ev, 1e-10))).T
+
+    def ln(X):
+        return speaker.length_norm(X, mean=mu_tr, whiten=whiten)
+
+    plda = speaker.PLDA().fit(ln(Etr), [v for v in sorted(clean) for _ in clean[v]])
+    Pva, Pte = ln(Eva), ln(E)
+    plda_va, plda_sc = plda.score(Pva[vi], Pva[vj]), plda.score(Pte[i], Pte[j])
+    fusion = {}
+    for name, (s_va, s_te) in {"cosine": (speaker.cosine_scores(Eva[vi], Eva[vj]), sc),
+                               "plda": (plda_va, plda_sc)}.items():
+        fused, coef = speaker.fuse_scores(np.stack([s_va, gva], 1), vsame, np.stack([s_te, gsc], 1))
+        fusion[f"{name} + gmm-ubm"] = verification(fused) | {"weights_and_offset": coef.tolist(),
+                                                               "valid_eer_unfused": speaker.eer(s_va, vsame).eer}
+        print(f"fusion {name} + GMM-UBM: weights {np.round(coef, 3)}, test EER {fusion[f'{name} + gmm-ubm']['eer']:.3f}",
+              flush=True)
 
     hv = [(v, f) for v in sorted(held) for f in held[v]]
     with torch.no_grad():
@@ -618,6 +640,9 @@ def speaker_xvector(*, seed: int) -> tuple:
     ident = float(np.mean(np.array(model.config.labels)[pred] == np.array([v for v, _ in hv])))
     metrics = {"test": verification(sc) | {"n_target": int(same.sum()), "n_nontarget": int((~same).sum())},
                "test_lda_backend": verification(lda_sc) | {"lda_dimensions": int(lda.n_components)},
+               "test_plda_backend": verification(plda_sc) | {"valid_eer": speaker.eer(plda_va, vsame).eer,
+                                                             "em_log_likelihoods": plda.log_likelihoods_},
+               "fusion_with_gmm_ubm": fusion,
                "gmm_ubm_baseline": verification(gsc),
                "as_norm": as_norm,
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
