@@ -343,7 +343,8 @@ class PLDA:
         means = sums / counts[:, None]
         dev = Xc - means[inv]
         W = dev.T @ dev / (n - len(speakers))
-        B = np.cov(means.T, bias=True) + 1e-6 * np.eye(d)
+        floor = 1e-6 * max(float(np.trace(W)) / d, 1e-12) * np.eye(d)   # keeps W and B invertible when the
+        W, B = W + floor, np.cov(means.T, bias=True) + floor           # embeddings fill only a subspace
         S = Xc.T @ Xc
         self.log_likelihoods_ = []
         for _ in range(self.n_iter):
@@ -361,7 +362,7 @@ class PLDA:
             B = Eyy / len(speakers)
             cross = sums.T @ Ey                # sum_i x_i E[y_s(i)]'
             W = (S - cross - cross.T + nEyy) / n
-            B, W = (B + B.T) / 2, (W + W.T) / 2
+            B, W = (B + B.T) / 2 + floor, (W + W.T) / 2 + floor
         self.between, self.within = B, W
         T = B + W
         Ti = np.linalg.inv(T)
