@@ -39,8 +39,8 @@ from .validation import check_sr, valid_audio
 
 __all__ = ["SPEAKER_FEATURES", "features", "segments", "EERResult", "eer", "det_curve", "min_dcf",
            "GMMUBM", "map_adapt_means", "XVectorConfig", "XVector", "stats_pool", "AMSoftmax",
-           "cosine_scores", "cosine_matrix", "trials", "eer_per_voice", "as_norm", "length_norm", "PLDA",
-           "fuse_scores"]
+           "cosine_scores", "cosine_matrix", "trials", "eer_per_voice", "as_norm", "length_norm", "whitener",
+           "PLDA", "fuse_scores"]
 
 #: The front end of :func:`features`: 30 MFCCs (c0 dropped) from 40 mel bands, 25 ms / 10 ms.
 SPEAKER_FEATURES = dict(n_mfcc=30, n_mels=40, n_fft=512, win_length=400, hop_length=160, fmin=20.0, fmax=7600.0)
@@ -189,15 +189,18 @@ def eer_per_voice(scores, same, labels, i, j) -> dict:
     return out
 
 
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    """Each row (last axis) scaled to length 1 (an all-zero row stays zero)."""
+    return X / np.maximum(np.linalg.norm(X, axis=-1, keepdims=True), 1e-12)
+
+
 def cosine_scores(emb_a, emb_b) -> np.ndarray:
     """Row-wise cosine similarity of two (n, d) arrays: (n,)."""
     a = np.asarray(emb_a, dtype=np.float64)
     b = np.asarray(emb_b, dtype=np.float64)
     if a.shape != b.shape:
         raise ParameterError(f"embeddings {a.shape} and {b.shape} must have the same shape")
-    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), 1e-12)
-    return np.sum(a * b, axis=-1)
+    return np.sum(_unit_rows(a) * _unit_rows(b), axis=-1)
 
 
 def as_norm(scores, i, j, cohort_i, cohort_j=None, *, top_n: int | None = None) -> np.ndarray:
@@ -267,9 +270,7 @@ def cosine_matrix(emb_a, emb_b) -> np.ndarray:
     b = np.asarray(emb_b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ParameterError(f"embeddings {a.shape} and {b.shape} must be (n, d) and (m, d) with the same d")
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    return a @ b.T
+    return _unit_rows(a) @ _unit_rows(b).T
 
 
 def length_norm(X, *, mean=None, whiten=None) -> np.ndarray:
@@ -286,7 +287,19 @@ def length_norm(X, *, mean=None, whiten=None) -> np.ndarray:
         X = X - np.asarray(mean, dtype=np.float64)
     if whiten is not None:
         X = X @ np.asarray(whiten, dtype=np.float64).T
-    return X * (np.sqrt(X.shape[1]) / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12))
+    return _unit_rows(X) * np.sqrt(X.shape[1])
+
+
+def whitener(X) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, whiten)`` of embeddings ``X`` (n, d) for :func:`length_norm`: after ``x -> whiten @ (x - mean)``
+    the rows of ``X`` have the identity covariance (eigen-decomposition; directions of variance below 1e-10
+    are scaled as if they had 1e-10)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 2 or not np.all(np.isfinite(X)):
+        raise ParameterError(f"embeddings must be a finite (n >= 2, d) array, got shape {X.shape}")
+    mean = X.mean(axis=0)
+    ev, U = np.linalg.eigh(np.cov((X - mean).T).reshape(X.shape[1], X.shape[1]))
+    return mean, (U / np.sqrt(np.maximum(ev, 1e-10))).T
 
 
 class PLDA:
@@ -388,28 +401,30 @@ class PLDA:
             ll += -0.5 * (mu @ np.linalg.solve(C, mu) + d * math.log(2 * math.pi) + ldC) - 0.5 * d * math.log(n_s)
         return float(ll)
 
-    def score(self, X1, X2) -> np.ndarray:
-        """Log-likelihood ratio "same speaker" / "different speakers" of each row pair: (n,)."""
-        if self.between is None:
-            raise ParameterError("the PLDA is not trained yet: call fit(X, labels) first")
-        a = np.asarray(X1, dtype=np.float64) - self.mean
-        b = np.asarray(X2, dtype=np.float64) - self.mean
-        if a.shape != b.shape or a.ndim != 2 or a.shape[1] != len(self.mean):
-            raise ParameterError(f"embeddings {a.shape} and {b.shape} must both be (n, {len(self.mean)})")
-        return (0.5 * np.sum((a @ self._Q) * a, axis=1) + 0.5 * np.sum((b @ self._Q) * b, axis=1)
-                + np.sum((a @ self._P) * b, axis=1) + self._c)
-
-    def score_matrix(self, X1, X2) -> np.ndarray:
-        """:meth:`score` of every row of ``X1`` (n, d) with every row of ``X2`` (m, d): (n, m)."""
+    def _centred(self, X1, X2) -> tuple[np.ndarray, np.ndarray]:
+        """Both sides of the trials, the training mean removed; refuses an untrained model or a wrong width."""
         if self.between is None:
             raise ParameterError("the PLDA is not trained yet: call fit(X, labels) first")
         a = np.asarray(X1, dtype=np.float64) - self.mean
         b = np.asarray(X2, dtype=np.float64) - self.mean
         if a.ndim != 2 or b.ndim != 2 or a.shape[1] != len(self.mean) or b.shape[1] != len(self.mean):
             raise ParameterError(f"embeddings {a.shape} and {b.shape} must be (n, {len(self.mean)}) and (m, {len(self.mean)})")
-        qa = 0.5 * np.sum((a @ self._Q) * a, axis=1)
-        qb = 0.5 * np.sum((b @ self._Q) * b, axis=1)
-        return qa[:, None] + qb[None, :] + (a @ self._P) @ b.T + self._c
+        return a, b
+
+    def _self_term(self, a) -> np.ndarray:
+        return 0.5 * np.sum((a @ self._Q) * a, axis=1)
+
+    def score(self, X1, X2) -> np.ndarray:
+        """Log-likelihood ratio "same speaker" / "different speakers" of each row pair: (n,)."""
+        a, b = self._centred(X1, X2)
+        if a.shape != b.shape:
+            raise ParameterError(f"embeddings {a.shape} and {b.shape} must both be (n, {len(self.mean)})")
+        return self._self_term(a) + self._self_term(b) + np.sum((a @ self._P) * b, axis=1) + self._c
+
+    def score_matrix(self, X1, X2) -> np.ndarray:
+        """:meth:`score` of every row of ``X1`` (n, d) with every row of ``X2`` (m, d): (n, m)."""
+        a, b = self._centred(X1, X2)
+        return self._self_term(a)[:, None] + self._self_term(b)[None, :] + (a @ self._P) @ b.T + self._c
 
 
 def fuse_scores(train_scores, train_same, scores, *, p_target: float = 0.5) -> tuple[np.ndarray, np.ndarray]:

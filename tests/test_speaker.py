@@ -213,6 +213,16 @@ def test_length_norm_whitens_then_puts_every_row_on_the_sqrt_d_sphere():
         speaker.length_norm(np.full((2, 3), np.nan))
 
 
+def test_whitener_gives_the_identity_covariance():
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 4)) + 3
+    mean, whiten = speaker.whitener(X)
+    np.testing.assert_allclose(mean, X.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(np.cov(((X - mean) @ whiten.T).T), np.eye(4), atol=1e-9)
+    with pytest.raises(ParameterError, match="n >= 2"):
+        speaker.whitener(X[:1])
+
+
 def _plda_data(rng, n_speakers=300, d=3):
     A, C = rng.normal(size=(d, d)), rng.normal(size=(d, d))
     B, W = A @ A.T + 0.5 * np.eye(d), 0.3 * C @ C.T + 0.2 * np.eye(d)

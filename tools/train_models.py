@@ -602,8 +602,9 @@ def speaker_xvector(*, seed: int) -> tuple:
                       "valid_eer_raw": speaker.eer(raw_va, vsame).eer, "cohort_size": n_coh}
 
     as_norm = {}
-    as_norm["x-vector cosine"] = normalised("x-vector cosine", speaker.cosine_scores(Eva[vi], Eva[vj]),
-                                            (speaker.cosine_matrix(Eva, Etr),), sc, (speaker.cosine_matrix(E, Etr),))
+    cos_va = speaker.cosine_scores(Eva[vi], Eva[vj])
+    as_norm["x-vector cosine"] = normalised("x-vector cosine", cos_va, (speaker.cosine_matrix(Eva, Etr),), sc,
+                                            (speaker.cosine_matrix(E, Etr),))
     Elva, Elcoh = lda.transform(Eva), lda.transform(Etr)
     as_norm["x-vector LDA"] = normalised("x-vector LDA", speaker.cosine_scores(Elva[vi], Elva[vj]),
                                          (speaker.cosine_matrix(Elva, Elcoh),), lda_sc,
@@ -615,9 +616,7 @@ def speaker_xvector(*, seed: int) -> tuple:
 
     # PLDA back end (speaker.PLDA): whitened and length-normalised embeddings, fitted on the clean training
     # voices' segments; and each back end fused with the GMM-UBM (speaker.fuse_scores, fitted on the valid trials)
-    mu_tr = Etr.mean(axis=0)
-    ev, U = np.linalg.eigh(np.cov((Etr - mu_tr).T))
-    whiten = (U / np.sqrt(np.maximum(ev, 1e-10))).T
+    mu_tr, whiten = speaker.whitener(Etr)
 
     def ln(X):
         return speaker.length_norm(X, mean=mu_tr, whiten=whiten)
@@ -626,8 +625,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     Pva, Pte = ln(Eva), ln(E)
     plda_va, plda_sc = plda.score(Pva[vi], Pva[vj]), plda.score(Pte[i], Pte[j])
     fusion = {}
-    for name, (s_va, s_te) in {"cosine": (speaker.cosine_scores(Eva[vi], Eva[vj]), sc),
-                               "plda": (plda_va, plda_sc)}.items():
+    for name, (s_va, s_te) in {"cosine": (cos_va, sc), "plda": (plda_va, plda_sc)}.items():
         fused, coef = speaker.fuse_scores(np.stack([s_va, gva], 1), vsame, np.stack([s_te, gsc], 1))
         fusion[f"{name} + gmm-ubm"] = verification(fused) | {"weights_and_offset": coef.tolist(),
                                                                "valid_eer_unfused": speaker.eer(s_va, vsame).eer}
