@@ -34,7 +34,7 @@ from .validation import check_positive, check_sr, valid_audio
 
 __all__ = ["room_impulse_response", "rt60", "reverberate", "band_limit", "telephone", "change_level",
            "add_noise", "recording_chain", "spec_augment", "time_shift", "phase_vocoder", "time_stretch",
-           "pitch_shift", "mixup"]
+           "pitch_shift", "mixup", "change_voice", "median_pitch"]
 
 
 def _check(y, sr, rng):
@@ -514,3 +514,53 @@ def mixup(x, targets, *, alpha: float = 0.2, generator):
     lam = float(np.random.default_rng(seed).beta(alpha, alpha))
     perm = torch.randperm(x.shape[0], generator=generator)
     return lam * x + (1 - lam) * x[perm], targets, targets[perm], lam
+
+
+def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float | None = None,
+                 pitch_floor: float = 75.0, pitch_ceiling: float = 600.0) -> np.ndarray:
+    """Another voice from the same speech: Praat's "Change gender" (through ``praat-parselmouth``).
+
+    Notebook: 13_speaker_recognition.ipynb
+
+    Speed perturbation (resampling) scales the formants and the pitch by one factor; this
+    moves them independently, as two speakers differ: the formants by ``formant_ratio``
+    (a shorter vocal tract: > 1), and the pitch contour so that its median becomes
+    ``pitch_median`` Hz (None: unchanged), by pitch-synchronous overlap-add on Praat's pitch
+    analysis between ``pitch_floor`` and ``pitch_ceiling`` Hz. Same duration. Deterministic.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)], float32, the input's length.
+    """
+    import parselmouth
+    from parselmouth.praat import call
+
+    valid_audio(y, mono=True)
+    sr = check_sr(sr)
+    check_positive(formant_ratio, "formant_ratio")
+    if not 0.5 <= formant_ratio <= 2.0:
+        raise ParameterError(f"formant_ratio={formant_ratio!r} is outside 0.5-2 (1.1 raises the formants 10 %)")
+    if pitch_median is not None and not pitch_floor <= pitch_median <= pitch_ceiling:
+        raise ParameterError(f"pitch_median={pitch_median!r} Hz is outside pitch_floor-pitch_ceiling "
+                             f"({pitch_floor}-{pitch_ceiling} Hz); give None to keep the pitch")
+    snd = parselmouth.Sound(np.asarray(y, dtype=np.float64), sampling_frequency=float(sr))
+    z = call(snd, "Change gender", float(pitch_floor), float(pitch_ceiling), float(formant_ratio),
+             float(pitch_median or 0.0), 1.0, 1.0).values[0]
+    out = np.zeros(len(y), dtype=np.float32)
+    out[:min(len(y), len(z))] = z[:len(y)]
+    return out
+
+
+def median_pitch(y, *, sr: int, pitch_floor: float = 75.0, pitch_ceiling: float = 600.0) -> float | None:
+    """Median F0 in Hz of the voiced frames (Praat's autocorrelation pitch), None if nothing is voiced.
+
+    Notebook: 13_speaker_recognition.ipynb
+    """
+    import parselmouth
+    from parselmouth.praat import call
+
+    valid_audio(y, mono=True)
+    snd = parselmouth.Sound(np.asarray(y, dtype=np.float64), sampling_frequency=float(check_sr(sr)))
+    f0 = call(snd, "To Pitch", 0.0, float(pitch_floor), float(pitch_ceiling)).selected_array["frequency"]
+    f0 = f0[f0 > 0]
+    return float(np.median(f0)) if len(f0) else None

@@ -507,7 +507,7 @@ def _speech_span(clip, margin=0.08):
 def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise: str | None = "train",
                 chain: bool = True, pitch_stretch: bool = False, snr_range=(-5.0, 25.0), p_noise: float = 0.8,
                 n_silence: int | None = None, n_unknown: int | None = None, extra_clips=(), corpus: bool = True, sr: int = 16000,
-                progress: bool = True):
+                progress: bool = True, voice_change: float = 0.0):
     """The keyword-spotting examples of one corpus split as 1 s windows (waveforms).
 
     Each word clip of :func:`course_lib.data.spoken_words` (``split``) is placed at a
@@ -516,7 +516,9 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
     level), with ``noise`` ("train" or "test" takes, None for none) the eight corpus
     noises are mixed in at an SNR drawn from ``snr_range`` with probability ``p_noise``,
     and with ``pitch_stretch`` a pitch shift (+-2 semitones) or a time stretch (0.85-1.15)
-    is applied first. ``_silence_`` windows are noise excerpts at a random level;
+    is applied first; with probability ``voice_change`` a word is first spoken by another voice
+    (:func:`course_lib.augment.change_voice`: formants x 0.85-1.2, pitch median 80-320 Hz, both
+    log-uniform). ``_silence_`` windows are noise excerpts at a random level;
     ``_unknown_`` windows are digits spoken in the five other languages of
     :func:`course_lib.data.multilingual_digits` (same split: other speech, not keywords).
     ``extra_clips`` (e.g. real recordings) are added to the words (``corpus=False``: only them).
@@ -557,6 +559,9 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
         a, b = _speech_span(clip)
         if a is not None:
             y = y[int(a * sr):int(np.ceil(b * sr))]
+        if voice_change and rng.random() < voice_change:
+            y = augment.change_voice(y, sr=sr, formant_ratio=float(np.exp(rng.uniform(np.log(0.85), np.log(1.2)))),
+                                     pitch_median=float(np.exp(rng.uniform(np.log(80), np.log(320)))))
         if pitch_stretch and rng.random() < 0.5:       # on the speech alone: a stretch changes its length
             if rng.random() < 0.5:
                 y = augment.pitch_shift(y, sr=sr, rng=rng)

@@ -251,3 +251,57 @@ def test_spec_augment_masks_whole_bands_and_spans():
         # everything not in a masked band or frame is untouched
         keep = ~zero_bands[None, :] & ~zero_frames[:, None]
         assert (out[b][keep] == 1).all()
+
+
+# --------------------------------------------------------------------------- change_voice (Praat's Change gender)
+
+def _vowel(f0, formants=(700.0, 1200.0, 2600.0), bandwidths=(80.0, 90.0, 120.0), sr=16000):
+    """A source-filter vowel: an impulse train at f0 through one two-pole resonator per formant."""
+    import scipy.signal
+
+    x = np.zeros(sr)
+    x[np.round(np.arange(0, sr, sr / f0)).astype(int) % sr] = 1.0
+    for f, b in zip(formants, bandwidths):
+        r = np.exp(-np.pi * b / sr)
+        x = scipy.signal.lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r], x)
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def _lpc_formants(y, sr=16000, order=16):
+    """Formant frequencies from the roots of an LPC polynomial (librosa.lpc), narrow ones only."""
+    import librosa
+
+    y = y[2000:-2000].astype(np.float64)
+    a = librosa.lpc(y * np.hanning(len(y)), order=order)
+    roots = [r for r in np.roots(a) if np.imag(r) > 0]
+    found = sorted((np.angle(r) * sr / (2 * np.pi), -np.log(np.abs(r)) * sr / np.pi) for r in roots)
+    return np.array([f for f, bw in found if bw < 500 and f > 200])
+
+
+@pytest.mark.parametrize("ratio, median", [(1.1, 150.0), (0.9, 100.0), (1.15, None)])
+def test_change_voice_moves_formants_and_pitch_apart(ratio, median):
+    """The formants (LPC roots, an estimate independent of Praat) move by formant_ratio and the pitch median
+    (librosa.pyin) becomes pitch_median, or stays with None. Tolerances: F2 and F3 within 3 % of the ratio
+    (the LPC estimate of F1 is pulled by a harmonic near it, so F1 is not asserted); pitch within 2 %."""
+    import librosa
+
+    y = _vowel(120.0)
+    before = _lpc_formants(y)
+    assert len(before) == 3 and np.allclose(before, (700, 1200, 2600), rtol=0.03)     # the estimate works
+    z = augment.change_voice(y, sr=16000, formant_ratio=ratio, pitch_median=median)
+    assert z.dtype == np.float32 and z.shape == y.shape
+    after = _lpc_formants(z)
+    assert len(after) == 3
+    np.testing.assert_allclose(after[1:] / before[1:], ratio, rtol=0.03)
+    f0 = np.nanmedian(librosa.pyin(z, fmin=60, fmax=500, sr=16000)[0])
+    assert f0 == pytest.approx(median or 120.0, rel=0.02)
+    assert augment.median_pitch(z, sr=16000) == pytest.approx(median or 120.0, rel=0.02)
+
+
+def test_median_pitch_of_silence_is_none_and_bad_arguments_are_named():
+    assert augment.median_pitch(np.zeros(16000, dtype=np.float32), sr=16000) is None
+    y = _vowel(120.0)
+    with pytest.raises(ParameterError, match="formant_ratio"):
+        augment.change_voice(y, sr=16000, formant_ratio=3.0)
+    with pytest.raises(ParameterError, match="pitch_median"):
+        augment.change_voice(y, sr=16000, pitch_median=20.0)

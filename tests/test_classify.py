@@ -331,3 +331,25 @@ def test_train_kws_warm_start_continues_from_init_from():
     with pytest.raises(ParameterError, match="init_from has config"):
         classify.train_kws(classify.KwsConfig(channels=(4, 8, 16), hidden=8), waves, targets, epochs=1,
                            progress=False, init_from=first)
+
+
+def test_kws_windows_voice_change_speaks_words_with_other_voices(monkeypatch):
+    """voice_change=p: each word (not silence or unknown) goes through augment.change_voice with probability p,
+    formants and pitch in the documented ranges; at 0 it is never called, so default windows are unchanged."""
+    from course_lib import augment, data
+
+    calls = []
+    real = augment.change_voice
+
+    def spy(y, **kw):
+        calls.append(kw)
+        return real(y, **kw)
+
+    monkeypatch.setattr(augment, "change_voice", spy)
+    clips = data.spoken_words(split="valid")[:6]
+    kw = dict(corpus=False, extra_clips=clips, n_silence=2, n_unknown=0, noise=None, chain=False, progress=False)
+    w0, t0, _ = classify.kws_windows("valid", rng=np.random.default_rng(0), **kw)
+    assert not calls
+    w1, t1, _ = classify.kws_windows("valid", rng=np.random.default_rng(0), voice_change=1.0, **kw)
+    assert len(calls) == len(clips) and np.array_equal(t0, t1) and not np.allclose(w0[:6], w1[:6])
+    assert all(0.85 <= c["formant_ratio"] <= 1.2 and 80 <= c["pitch_median"] <= 320 for c in calls)

@@ -351,6 +351,8 @@ def kws_cnn(*, seed: int) -> tuple:
     (same $KWS_CHANNELS; a fresh optimiser and schedule). $KWS_VALID_COPIES (1): augmented copies of each
     valid clip (corpus and real) in the validation windows that choose the epoch - a larger, less noisy
     selector (at 1: 252 corpus + 100 real windows, whose choice disagreed with every test set).
+    $KWS_VOICE_CHANGE (0): the probability that a training word (corpus or real) is first spoken by another
+    voice (classify.kws_windows(voice_change=): augment.change_voice, formants and pitch moved apart).
     """
     import torch
 
@@ -368,9 +370,10 @@ def kws_cnn(*, seed: int) -> tuple:
     real_copies = int(os.environ.get("KWS_REAL_COPIES", "0"))
     valid_copies = int(os.environ.get("KWS_VALID_COPIES", "1"))
     valid = classify.kws_windows("valid", rng=rng, copies=valid_copies, pitch_stretch=False)[:2]
-    W, T, _ = classify.kws_windows("train", rng=rng, copies=copies, pitch_stretch=True)
+    voice_change = float(os.environ.get("KWS_VOICE_CHANGE", "0"))
+    W, T, _ = classify.kws_windows("train", rng=rng, copies=copies, pitch_stretch=True, voice_change=voice_change)
     if real_copies > 0:                     # the real training speakers in the shipped model (issue #25)
-        Wr, Tr, _ = classify.kws_windows("train", rng=rng, copies=real_copies, pitch_stretch=True,
+        Wr, Tr, _ = classify.kws_windows("train", rng=rng, copies=real_copies, pitch_stretch=True, voice_change=voice_change,
                                          extra_clips=data.real_digits(split="train"), corpus=False,
                                          n_silence=0, n_unknown=0)
         Wv, Tv, _ = classify.kws_windows("valid", rng=rng, copies=valid_copies, pitch_stretch=False,
@@ -466,7 +469,7 @@ def kws_cnn(*, seed: int) -> tuple:
                "valid_accuracy": best["valid_accuracy"], "train_accuracy": best["train_accuracy"],
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
                "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model),
-               "n_valid_windows": len(valid[1]), "valid_copies": valid_copies, "schedule": schedule, "lr": lr, "real_copies": real_copies,
+               "n_valid_windows": len(valid[1]), "valid_copies": valid_copies, "schedule": schedule, "lr": lr, "real_copies": real_copies, "voice_change": voice_change,
                "warm_start_from": warm_start}
     return model, metrics
 
@@ -521,6 +524,9 @@ def speaker_xvector(*, seed: int) -> tuple:
     Also recorded: a PLDA back end ("test_plda_backend": speaker.PLDA on whitened, length-normalised
     embeddings, fitted on the clean training voices' segments) and the x-vector's cosine and PLDA scores each
     fused with the GMM-UBM's ("fusion_with_gmm_ubm": speaker.fuse_scores, weights fitted on the valid trials).
+    $SPEAKER_CONVERT (0): that many new speakers from every training voice by voice conversion
+    (augment.change_voice: formants x 0.85-1.2 and the pitch median x 0.75-1.33 of the voice's own, drawn
+    log-uniformly per new speaker and fixed for all its seconds; listed in the record's "voice_conversions").
     """
     import librosa
     import torch
@@ -557,6 +563,19 @@ def speaker_xvector(*, seed: int) -> tuple:
         for v, ss in segs.items():
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
                                                  sr=16000, cmn=cmn) for s in ss]
+    n_convert = int(os.environ.get("SPEAKER_CONVERT", "0"))
+    conv_rng = np.random.default_rng(seed + 1)
+    conversions = {}
+    for v, ss in train_segs.items():        # $SPEAKER_CONVERT new voices per voice: formants and pitch moved apart
+        med = [m for m in (augment.median_pitch(s, sr=16000) for s in ss) if m]
+        med = float(np.median(med)) if med else None
+        for k in range(n_convert):
+            r, p = np.exp(conv_rng.uniform(np.log(0.85), np.log(1.2))), np.exp(conv_rng.uniform(np.log(0.75), np.log(1.33)))
+            target = float(np.clip(med * p, 80, 500)) if med else None
+            conversions[f"{v}#c{k}"] = {"formant_ratio": round(float(r), 4), "pitch_median": target}
+            tr[f"{v}#c{k}"] = [speaker.features(augment.change_voice(s, sr=16000, formant_ratio=r,
+                                                                     pitch_median=target), sr=16000, cmn=cmn)
+                               for s in ss]
     for v, ss in train_segs.items():                   # $SPEAKER_AUG noisy copies, the same speaker
         tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000, cmn=cmn) for s in ss for _ in range(n_aug)]
     print(f"x-vector training: {len(tr)} speakers, {sum(len(x) for x in tr.values())} segments", flush=True)
@@ -646,7 +665,7 @@ def speaker_xvector(*, seed: int) -> tuple:
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
-               "speed_perturbation": factors, "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
+               "speed_perturbation": factors, "voice_conversions": conversions, "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
     return model, metrics
 
 
