@@ -352,7 +352,8 @@ def kws_cnn(*, seed: int) -> tuple:
     valid clip (corpus and real) in the validation windows that choose the epoch - a larger, less noisy
     selector (at 1: 252 corpus + 100 real windows, whose choice disagreed with every test set).
     $KWS_VOICE_CHANGE (0): the probability that a training word (corpus or real) is first spoken by another
-    voice (classify.kws_windows(voice_change=): augment.change_voice, formants and pitch moved apart).
+    voice (classify.kws_windows(voice_change=): augment.change_voice, formants and pitch moved apart);
+    $KWS_VOICE_CHANGE_REAL (as $KWS_VOICE_CHANGE): the same for the real training speakers' words.
     """
     import torch
 
@@ -371,9 +372,10 @@ def kws_cnn(*, seed: int) -> tuple:
     valid_copies = int(os.environ.get("KWS_VALID_COPIES", "1"))
     valid = classify.kws_windows("valid", rng=rng, copies=valid_copies, pitch_stretch=False)[:2]
     voice_change = float(os.environ.get("KWS_VOICE_CHANGE", "0"))
+    voice_change_real = float(os.environ.get("KWS_VOICE_CHANGE_REAL", str(voice_change)))
     W, T, _ = classify.kws_windows("train", rng=rng, copies=copies, pitch_stretch=True, voice_change=voice_change)
     if real_copies > 0:                     # the real training speakers in the shipped model (issue #25)
-        Wr, Tr, _ = classify.kws_windows("train", rng=rng, copies=real_copies, pitch_stretch=True, voice_change=voice_change,
+        Wr, Tr, _ = classify.kws_windows("train", rng=rng, copies=real_copies, pitch_stretch=True, voice_change=voice_change_real,
                                          extra_clips=data.real_digits(split="train"), corpus=False,
                                          n_silence=0, n_unknown=0)
         Wv, Tv, _ = classify.kws_windows("valid", rng=rng, copies=valid_copies, pitch_stretch=False,
@@ -469,7 +471,7 @@ def kws_cnn(*, seed: int) -> tuple:
                "valid_accuracy": best["valid_accuracy"], "train_accuracy": best["train_accuracy"],
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
                "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model),
-               "n_valid_windows": len(valid[1]), "valid_copies": valid_copies, "schedule": schedule, "lr": lr, "real_copies": real_copies, "voice_change": voice_change,
+               "n_valid_windows": len(valid[1]), "valid_copies": valid_copies, "schedule": schedule, "lr": lr, "real_copies": real_copies, "voice_change": voice_change, "voice_change_real": voice_change_real,
                "warm_start_from": warm_start}
     return model, metrics
 
