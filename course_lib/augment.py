@@ -526,7 +526,10 @@ def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float 
     moves them independently, as two speakers differ: the formants by ``formant_ratio``
     (a shorter vocal tract: > 1), and the pitch contour so that its median becomes
     ``pitch_median`` Hz (None: unchanged), by pitch-synchronous overlap-add on Praat's pitch
-    analysis between ``pitch_floor`` and ``pitch_ceiling`` Hz. Same duration. Deterministic.
+    analysis between ``pitch_floor`` and ``pitch_ceiling`` Hz. Same duration. Not reproducible: Praat's
+    overlap-add draws from Praat's own random generator, which no ``rng`` here seeds (two calls on one
+    input differ by up to a third of its peak; Praat's ``random_initializeWithSeedUnsafelyButPredictably``
+    would seed it).
 
     Returns
     -------
@@ -552,15 +555,14 @@ def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float 
 
 
 def median_pitch(y, *, sr: int, pitch_floor: float = 75.0, pitch_ceiling: float = 600.0) -> float | None:
-    """Median F0 in Hz of the voiced frames (Praat's autocorrelation pitch), None if nothing is voiced.
+    """Median F0 in Hz of the voiced frames (Praat's autocorrelation pitch, :func:`course_lib.prosody.praat_pitch`),
+    None if nothing is voiced.
 
     Notebook: 13_speaker_recognition.ipynb
     """
-    import parselmouth
-    from parselmouth.praat import call
+    from .prosody import praat_pitch
 
     valid_audio(y, mono=True)
-    snd = parselmouth.Sound(np.asarray(y, dtype=np.float64), sampling_frequency=float(check_sr(sr)))
-    f0 = call(snd, "To Pitch", 0.0, float(pitch_floor), float(pitch_ceiling)).selected_array["frequency"]
-    f0 = f0[f0 > 0]
+    f0 = praat_pitch(y, sr=check_sr(sr), fmin=pitch_floor, fmax=pitch_ceiling).f0
+    f0 = f0[np.isfinite(f0)]
     return float(np.median(f0)) if len(f0) else None
