@@ -568,7 +568,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     n_convert = int(os.environ.get("SPEAKER_CONVERT", "0"))
     conv_rng = np.random.default_rng(seed + 1)
     conversions = {}
-    for v, ss in train_segs.items():        # $SPEAKER_CONVERT new voices per voice: formants and pitch moved apart
+    for v, ss in (train_segs.items() if n_convert else ()):   # $SPEAKER_CONVERT new voices per voice
         med = [m for m in (augment.median_pitch(s, sr=16000) for s in ss) if m]
         med = float(np.median(med)) if med else None
         for k in range(n_convert):
