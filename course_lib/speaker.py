@@ -26,7 +26,9 @@ personal data: it must not be used on people who have not agreed to it.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -781,7 +783,10 @@ class XVector(nn.Module):
 
 def is_held_out(clip) -> bool:
     """The takes of a *training* voice kept for identification tests: word take 1, every fourth
-    sentence (``nnn % 4 == 0``), every third digit string (``nn % 3 == 2``)."""
+    sentence (``nnn % 4 == 0``), every third digit string (``nn % 3 == 2``). Speech from the other
+    corpus parts (:data:`EXTRA_KINDS`) is never held out."""
+    if clip.kind in EXTRA_KINDS:
+        return False
     stem = str(clip.path.stem)
     num = int(stem.rsplit("_", 1)[1])
     kind = clip.path.parts[-3] if len(clip.path.parts) >= 3 else ""
@@ -790,6 +795,38 @@ def is_held_out(clip) -> bool:
     if kind == "sentences":
         return num % 4 == 0
     return num % 3 == 2
+
+
+EXTRA_KINDS = ("styled", "tts", "ml_digit")
+"""Corpus parts with more speech by some of the speaker corpus's voices, for :func:`voice_segments`'s
+``kinds``: the prosody styles (8 training voices), the TTS subset (flite slt) and the multilingual
+digits (the same eight espeak-ng variants speaking six languages, filed under their English voice by
+:func:`corpus_voice`)."""
+
+
+def corpus_voice(name: str) -> str:
+    """The speaker-corpus voice an espeak-ng voice of the multilingual digits is: the same variant.
+
+    ``"espeak_de_f1"`` -> ``"espeak_en-us_f1"``: espeak-ng builds a voice from a language (the phonemes
+    and intonation rules) and a *variant* (pitch, formants, breathiness: the speaker); the speaker corpus
+    has each multilingual variant once, in one English accent. A name with no such voice is returned as is.
+    """
+    parts = name.split("_", 2)
+    if len(parts) != 3 or parts[0] != "espeak":
+        return name
+    table = _variant_voices()
+    return table.get(parts[2], name)
+
+
+@functools.lru_cache(maxsize=1)
+def _variant_voices() -> dict:
+    from . import data
+    by_variant: dict = {}
+    for v in data.speakers():
+        parts = v.split("_", 2)
+        if len(parts) == 3 and parts[0] == "espeak" and not re.search(r"_w\d+$", v):
+            by_variant.setdefault(parts[2], []).append(v)
+    return {k: vs[0] for k, vs in by_variant.items() if len(vs) == 1}
 
 
 def voice_segments(split: str, *, seconds: float = 1.0, held_out: bool | None = None,
@@ -803,13 +840,15 @@ def voice_segments(split: str, *, seconds: float = 1.0, held_out: bool | None = 
     held_out : bool or None
         For training voices: True keeps only :func:`is_held_out` takes, False only the rest,
         None everything.
-    kinds : the corpus parts to draw speech from.
+    kinds : the corpus parts to draw speech from: "word", "sentence", "digit_string" (the speaker
+        corpus), and any of :data:`EXTRA_KINDS` (more speech by some of the same voices).
     max_per_voice : int, optional
         Keep at most this many segments per voice (the first ones).
     """
     from . import data
 
-    loaders = {"word": data.spoken_words, "sentence": data.sentences, "digit_string": data.digit_strings}
+    loaders = {"word": data.spoken_words, "sentence": data.sentences, "digit_string": data.digit_strings,
+               "styled": data.styled_speech, "tts": data.tts_sentences, "ml_digit": data.multilingual_digits}
     bad = set(kinds) - set(loaders)
     if bad:
         raise ParameterError(f"kinds has unknown values {sorted(bad)}; choose from {sorted(loaders)}")
@@ -817,7 +856,8 @@ def voice_segments(split: str, *, seconds: float = 1.0, held_out: bool | None = 
     for k in kinds:
         for c in loaders[k](split=split, check=False):
             if held_out is None or is_held_out(c) == held_out:
-                by_voice.setdefault(c.speaker, []).append(c)
+                name = corpus_voice(c.speaker) if k == "ml_digit" else c.speaker
+                by_voice.setdefault(name, []).append(c)
     out = {}
     items = sorted(by_voice.items())
     if progress:

@@ -467,3 +467,42 @@ def test_gmm_ubm_on_unseen_voices_per_voice():
     assert speaker.eer(sc, same).eer <= 0.10
     for v, e in per_voice.items():
         assert e <= 0.20, (v, e)
+
+
+def test_corpus_voice_files_each_multilingual_variant_under_its_speaker_corpus_voice():
+    """espeak_<language>_<variant> is the speaker corpus's one English voice with that variant, and the
+    split agrees (a test variant filed under a training voice would leak test speakers into training)."""
+    from course_lib import data
+
+    assert speaker.corpus_voice("espeak_de_f1") == "espeak_en-us_f1"
+    assert speaker.corpus_voice("espeak_nl_m4") == "espeak_en-gb-x-gbclan_m4"
+    assert speaker.corpus_voice("flite_awb") == "flite_awb"                 # not espeak: unchanged
+    assert speaker.corpus_voice("espeak_de_nobody") == "espeak_de_nobody"   # no such variant: unchanged
+    split_of = {v: s for s in data.SPLITS for v in data.speakers(split=s)}
+    ml = {c.speaker: c.split for c in data.multilingual_digits(check=False)}
+    assert len(ml) == 72
+    for v, s in ml.items():
+        assert split_of[speaker.corpus_voice(v)] == s, v
+
+
+def test_voice_segments_extra_kinds_add_speech_to_the_same_voices():
+    """The valid split: the prosody styles and multilingual digits exist for two of its four voices
+    (m7, linda); they gain exactly the segments of those parts, the others none, and the held-out
+    selection leaves the extra speech out of the held-out takes."""
+    from course_lib import data
+
+    base = speaker.voice_segments("valid")
+    styled = speaker.voice_segments("valid", kinds=("styled",))
+    ml = speaker.voice_segments("valid", kinds=("ml_digit",))
+    both = speaker.voice_segments("valid", kinds=("word", "sentence", "digit_string", "styled", "ml_digit"))
+    assert sorted(styled) == sorted(ml) == ["espeak_en-gb-x-rp_m7", "espeak_en-us_linda"]
+    linda = data.multilingual_digits(split="valid", speaker=[f"espeak_{lang}_linda" for lang in data.LANGUAGES])
+    assert len(linda) == 60                                          # ten digits in six languages
+    speech = sum(c.annotations["speech_end"] - c.annotations["speech_start"] + 0.04 for c in linda)
+    assert len(ml["espeak_en-us_linda"]) in (int(speech) - 1, int(speech))
+    for v in base:              # one stream per voice: the five parts' leftover fractions add up to < 5 s
+        parts = len(base[v]) + len(styled.get(v, [])) + len(ml.get(v, []))
+        assert parts <= len(both[v]) <= parts + 4, v
+    assert speaker.voice_segments("valid", held_out=True, kinds=("styled", "ml_digit")) == {}
+    with pytest.raises(ParameterError, match="kinds"):
+        speaker.voice_segments("valid", kinds=("poems",))

@@ -529,6 +529,10 @@ def speaker_xvector(*, seed: int) -> tuple:
     $SPEAKER_CONVERT (0): that many new speakers from every training voice by voice conversion
     (augment.change_voice: formants x 0.85-1.2 and the pitch median x 0.75-1.33 of the voice's own, drawn
     log-uniformly per new speaker and fixed for all its seconds; listed in the record's "voice_conversions").
+    $SPEAKER_EXTRA (e.g. "styled,tts,ml_digit", speaker.EXTRA_KINDS): more training speech by the same voices
+    from the other corpus parts (the prosody styles, the TTS subset, the multilingual digits filed under
+    their variant's voice by speaker.corpus_voice), at most $SPEAKER_EXTRA_CAP (80) 1-s segments per voice:
+    the same speaker in other prosody and other languages. Every system (network, LDA, PLDA, GMM-UBM) trains on it.
     """
     import librosa
     import torch
@@ -556,12 +560,26 @@ def speaker_xvector(*, seed: int) -> tuple:
     def feats_of(segs_by_voice):
         return {v: [speaker.features(s, sr=16000, cmn=cmn) for s in segs] for v, segs in segs_by_voice.items()}
 
-    train_segs = speaker.voice_segments("train", held_out=False, progress=True)
+    extra_kinds = [k for k in os.environ.get("SPEAKER_EXTRA", "").split(",") if k.strip()]
+    extra_cap = int(os.environ.get("SPEAKER_EXTRA_CAP", "80"))
+
+    def training_segments(seconds=1.0):
+        """the training voices' segments, plus $SPEAKER_EXTRA's (at most $SPEAKER_EXTRA_CAP per voice)."""
+        segs = speaker.voice_segments("train", seconds=seconds, held_out=False, progress=True)
+        if extra_kinds:
+            more = speaker.voice_segments("train", seconds=seconds, held_out=False, kinds=extra_kinds)
+            unknown = set(more) - set(segs)
+            if unknown:
+                raise ValueError(f"$SPEAKER_EXTRA speech by voices outside the speaker corpus: {sorted(unknown)}")
+            segs = {v: ss + more.get(v, [])[:extra_cap] for v, ss in segs.items()}
+        return segs
+
+    train_segs = training_segments()
     tr, held, va, te = feats_of(train_segs), feats("train", held_out=True), feats("valid"), feats("test")
     va = {v: f[:40] for v, f in va.items()}
     clean = {v: list(f) for v, f in tr.items()}         # the baseline's UBM sees the clean voices only
     for f in factors:                       # f seconds of speech played in 1 s: speed (pitch, tempo) x f
-        segs = speaker.voice_segments("train", seconds=f, held_out=False, progress=True)
+        segs = training_segments(seconds=f)
         for v, ss in segs.items():
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
                                                  sr=16000, cmn=cmn) for s in ss]
@@ -667,7 +685,10 @@ def speaker_xvector(*, seed: int) -> tuple:
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
-               "speed_perturbation": factors, "voice_conversions": conversions, "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
+               "speed_perturbation": factors, "voice_conversions": conversions,
+               "extra_speech": {"kinds": extra_kinds, "cap_per_voice": extra_cap,
+                                "segments_per_voice": {v: len(ss) for v, ss in train_segs.items()}},
+               "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
     return model, metrics
 
 
