@@ -34,7 +34,7 @@ from .validation import check_positive, check_sr, valid_audio
 
 __all__ = ["room_impulse_response", "rt60", "reverberate", "band_limit", "telephone", "change_level",
            "add_noise", "recording_chain", "spec_augment", "time_shift", "phase_vocoder", "time_stretch",
-           "pitch_shift", "mixup", "change_voice", "median_pitch"]
+           "pitch_shift", "mixup", "change_voice", "median_pitch", "log_uniform"]
 
 
 def _check(y, sr, rng):
@@ -516,8 +516,18 @@ def mixup(x, targets, *, alpha: float = 0.2, generator):
     return lam * x + (1 - lam) * x[perm], targets, targets[perm], lam
 
 
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    """A draw between ``low`` and ``high`` (both > 0), uniform in the logarithm: a ratio and its
+    inverse (x 1.2 and / 1.2) are equally likely, as fits formant ratios and pitch medians."""
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"rng={rng!r} must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+    check_positive(low, "low")
+    check_positive(high, "high")
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
 def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float | None = None,
-                 pitch_floor: float = 75.0, pitch_ceiling: float = 600.0) -> np.ndarray:
+                 pitch_floor: float = 75.0, pitch_ceiling: float = 600.0, seed: int | None = None) -> np.ndarray:
     """Another voice from the same speech: Praat's "Change gender" (through ``praat-parselmouth``).
 
     Notebook: 13_speaker_recognition.ipynb
@@ -526,10 +536,10 @@ def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float 
     moves them independently, as two speakers differ: the formants by ``formant_ratio``
     (a shorter vocal tract: > 1), and the pitch contour so that its median becomes
     ``pitch_median`` Hz (None: unchanged), by pitch-synchronous overlap-add on Praat's pitch
-    analysis between ``pitch_floor`` and ``pitch_ceiling`` Hz. Same duration. Not reproducible: Praat's
-    overlap-add draws from Praat's own random generator, which no ``rng`` here seeds (two calls on one
-    input differ by up to a third of its peak; Praat's ``random_initializeWithSeedUnsafelyButPredictably``
-    would seed it).
+    analysis between ``pitch_floor`` and ``pitch_ceiling`` Hz. Same duration. Praat's overlap-add draws
+    from Praat's own random generator (two calls on one input differ by up to a third of its peak):
+    ``seed`` (an int) seeds it for this call (Praat's ``random_initializeWithSeedUnsafelyButPredictably``,
+    then back to an unpredictable seed), so the same seed gives the same samples; None leaves it unseeded.
 
     Returns
     -------
@@ -546,9 +556,17 @@ def change_voice(y, *, sr: int, formant_ratio: float = 1.0, pitch_median: float 
     if pitch_median is not None and not pitch_floor <= pitch_median <= pitch_ceiling:
         raise ParameterError(f"pitch_median={pitch_median!r} Hz is outside pitch_floor-pitch_ceiling "
                              f"({pitch_floor}-{pitch_ceiling} Hz); give None to keep the pitch")
+    if seed is not None and not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2 ** 31):
+        raise ParameterError(f"seed={seed!r} must be an int from 0 to 2**31 - 1 (or None)")
     snd = parselmouth.Sound(np.asarray(y, dtype=np.float64), sampling_frequency=float(sr))
-    z = call(snd, "Change gender", float(pitch_floor), float(pitch_ceiling), float(formant_ratio),
-             float(pitch_median or 0.0), 1.0, 1.0).values[0]
+    if seed is not None:
+        parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})")
+    try:
+        z = call(snd, "Change gender", float(pitch_floor), float(pitch_ceiling), float(formant_ratio),
+                 float(pitch_median or 0.0), 1.0, 1.0).values[0]
+    finally:
+        if seed is not None:
+            parselmouth.praat.run("random_initializeSafelyAndUnpredictably ()")
     out = np.zeros(len(y), dtype=np.float32)
     out[:min(len(y), len(z))] = z[:len(y)]
     return out

@@ -518,7 +518,8 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
     and with ``pitch_stretch`` a pitch shift (+-2 semitones) or a time stretch (0.85-1.15)
     is applied first; with probability ``voice_change`` a word is first spoken by another voice
     (:func:`course_lib.augment.change_voice`: formants x 0.85-1.2, pitch median 80-320 Hz, both
-    log-uniform). ``_silence_`` windows are noise excerpts at a random level;
+    log-uniform, Praat seeded from ``rng``: the same rng, the same windows). ``_silence_`` windows
+    are noise excerpts at a random level;
     ``_unknown_`` windows are digits spoken in the five other languages of
     :func:`course_lib.data.multilingual_digits` (same split: other speech, not keywords).
     ``extra_clips`` (e.g. real recordings) are added to the words (``corpus=False``: only them).
@@ -560,8 +561,9 @@ def kws_windows(split: str, *, rng: np.random.Generator, copies: int = 1, noise:
         if a is not None:
             y = y[int(a * sr):int(np.ceil(b * sr))]
         if voice_change and rng.random() < voice_change:
-            y = augment.change_voice(y, sr=sr, formant_ratio=float(np.exp(rng.uniform(np.log(0.85), np.log(1.2)))),
-                                     pitch_median=float(np.exp(rng.uniform(np.log(80), np.log(320)))))
+            y = augment.change_voice(y, sr=sr, formant_ratio=augment.log_uniform(rng, 0.85, 1.2),
+                                     pitch_median=augment.log_uniform(rng, 80, 320),
+                                     seed=int(rng.integers(2 ** 31)))
         if pitch_stretch and rng.random() < 0.5:       # on the speech alone: a stretch changes its length
             if rng.random() < 0.5:
                 y = augment.pitch_shift(y, sr=sr, rng=rng)

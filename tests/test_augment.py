@@ -298,6 +298,33 @@ def test_change_voice_moves_formants_and_pitch_apart(ratio, median):
     assert augment.median_pitch(z, sr=16000) == pytest.approx(median or 120.0, rel=0.02)
 
 
+def test_change_voice_with_a_seed_is_reproducible():
+    """Praat's overlap-add is random: unseeded, two calls differ; with one seed they are equal to the
+    last sample, another seed differs, and a seeded call leaves later unseeded calls random again."""
+    y = _vowel(120.0)
+    kw = dict(sr=16000, formant_ratio=1.1, pitch_median=150.0)
+    a, b = augment.change_voice(y, seed=7, **kw), augment.change_voice(y, seed=7, **kw)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, augment.change_voice(y, seed=8, **kw))
+    assert not np.array_equal(augment.change_voice(y, **kw), augment.change_voice(y, **kw))
+    with pytest.raises(ParameterError, match="seed"):
+        augment.change_voice(y, seed=-1, **kw)
+
+
+def test_log_uniform_is_uniform_in_the_logarithm():
+    """Against the definition: log of the draws uniform on [log low, log high] (Kolmogorov-Smirnov,
+    20 000 draws), so the median is the geometric mean sqrt(low * high), not the arithmetic one."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    x = np.array([augment.log_uniform(rng, 0.5, 2.0) for _ in range(20000)])
+    assert x.min() >= 0.5 and x.max() <= 2.0
+    assert stats.kstest(np.log(x), stats.uniform(np.log(0.5), np.log(4.0)).cdf).pvalue > 0.01
+    assert np.median(x) == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ParameterError, match="low"):
+        augment.log_uniform(rng, 0.0, 2.0)
+
+
 def test_median_pitch_of_silence_is_none_and_bad_arguments_are_named():
     assert augment.median_pitch(np.zeros(16000, dtype=np.float32), sr=16000) is None
     y = _vowel(120.0)

@@ -353,3 +353,5 @@ def test_kws_windows_voice_change_speaks_words_with_other_voices(monkeypatch):
     w1, t1, _ = classify.kws_windows("valid", rng=np.random.default_rng(0), voice_change=1.0, **kw)
     assert len(calls) == len(clips) and np.array_equal(t0, t1) and not np.allclose(w0[:6], w1[:6])
     assert all(0.85 <= c["formant_ratio"] <= 1.2 and 80 <= c["pitch_median"] <= 320 for c in calls)
+    w2, _, _ = classify.kws_windows("valid", rng=np.random.default_rng(0), voice_change=1.0, **kw)
+    np.testing.assert_array_equal(w1, w2)                 # one rng, the same windows (Praat seeded from it)

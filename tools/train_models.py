@@ -528,7 +528,8 @@ def speaker_xvector(*, seed: int) -> tuple:
     fused with the GMM-UBM's ("fusion_with_gmm_ubm": speaker.fuse_scores, weights fitted on the valid trials).
     $SPEAKER_CONVERT (0): that many new speakers from every training voice by voice conversion
     (augment.change_voice: formants x 0.85-1.2 and the pitch median x 0.75-1.33 of the voice's own, drawn
-    log-uniformly per new speaker and fixed for all its seconds; listed in the record's "voice_conversions").
+    log-uniformly per new speaker and fixed for all its seconds; listed in the record's "voice_conversions";
+    Praat's overlap-add seeded from the run's seed, so a rerun converts the same way).
     $SPEAKER_EXTRA (e.g. "styled,tts,ml_digit", speaker.EXTRA_KINDS): more training speech by the same voices
     from the other corpus parts (the prosody styles, the TTS subset, the multilingual digits filed under
     their variant's voice by speaker.corpus_voice), at most $SPEAKER_EXTRA_CAP (80) 1-s segments per voice:
@@ -590,12 +591,12 @@ def speaker_xvector(*, seed: int) -> tuple:
         med = [m for m in (augment.median_pitch(s, sr=16000) for s in ss) if m]
         med = float(np.median(med)) if med else None
         for k in range(n_convert):
-            r, p = np.exp(conv_rng.uniform(np.log(0.85), np.log(1.2))), np.exp(conv_rng.uniform(np.log(0.75), np.log(1.33)))
+            r, p = augment.log_uniform(conv_rng, 0.85, 1.2), augment.log_uniform(conv_rng, 0.75, 1.33)
             target = float(np.clip(med * p, 80, 500)) if med else None
             conversions[f"{v}#c{k}"] = {"formant_ratio": round(float(r), 4), "pitch_median": target}
-            tr[f"{v}#c{k}"] = [speaker.features(augment.change_voice(s, sr=16000, formant_ratio=r,
-                                                                     pitch_median=target), sr=16000, cmn=cmn)
-                               for s in ss]
+            tr[f"{v}#c{k}"] = [speaker.features(augment.change_voice(s, sr=16000, formant_ratio=r, pitch_median=target,
+                                                                     seed=int(conv_rng.integers(2 ** 31))),
+                                                sr=16000, cmn=cmn) for s in ss]
     for v, ss in train_segs.items():                   # $SPEAKER_AUG noisy copies, the same speaker
         tr[v] = tr[v] + [speaker.features(degrade(s), sr=16000, cmn=cmn) for s in ss for _ in range(n_aug)]
     print(f"x-vector training: {len(tr)} speakers, {sum(len(x) for x in tr.values())} segments", flush=True)
