@@ -534,6 +534,10 @@ def speaker_xvector(*, seed: int) -> tuple:
     from the other corpus parts (the prosody styles, the TTS subset, the multilingual digits filed under
     their variant's voice by speaker.corpus_voice), at most $SPEAKER_EXTRA_CAP (80) 1-s segments per voice:
     the same speaker in other prosody and other languages. Every system (network, LDA, PLDA, GMM-UBM) trains on it.
+    $SPEAKER_ESPEAK_VOICES (0): that many new speakers, random espeak-ng variants reading 36 s of training
+    sentences each (tools/espeak_voices.py; needs espeak-ng; their variant files in the record's
+    "espeak_voices"); the network, LDA, PLDA and the AS-norm cohort train on them, the GMM-UBM baseline
+    stays on the corpus voices.
     """
     import librosa
     import torch
@@ -584,6 +588,17 @@ def speaker_xvector(*, seed: int) -> tuple:
         for v, ss in segs.items():
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
                                                  sr=16000, cmn=cmn) for s in ss]
+    n_espeak = int(os.environ.get("SPEAKER_ESPEAK_VOICES", "0"))
+    espeak_info = {}
+    if n_espeak:                            # new random espeak-ng speakers reading training sentences
+        from espeak_voices import random_voices
+        texts = sorted({c.text for c in data.sentences(split="train", check=False)})
+        speech, espeak_info = random_voices(n_espeak, texts, seed=seed)
+        for v, ys in speech.items():
+            stream = np.concatenate(ys)
+            tr[v] = [speaker.features(stream[k:k + 16000], sr=16000, cmn=cmn)
+                     for k in range(0, len(stream) - 16000 + 1, 16000)]
+    backend = clean | {v: tr[v] for v in espeak_info}         # LDA / PLDA / AS-norm cohort: no noisy copies
     n_convert = int(os.environ.get("SPEAKER_CONVERT", "0"))
     conv_rng = np.random.default_rng(seed + 1)
     conversions = {}
@@ -608,9 +623,9 @@ def speaker_xvector(*, seed: int) -> tuple:
     E = model.infer(torch.tensor(np.stack([f for _, f in segs]))).numpy()
     sc = speaker.cosine_scores(E[i], E[j])
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    Etr = model.infer(torch.tensor(np.stack([f for v in sorted(clean) for f in clean[v]]))).numpy()
-    lda = LinearDiscriminantAnalysis(n_components=min(40, len(clean) - 1)).fit(
-        Etr, [v for v in sorted(clean) for _ in clean[v]])
+    Etr = model.infer(torch.tensor(np.stack([f for v in sorted(backend) for f in backend[v]]))).numpy()
+    lda = LinearDiscriminantAnalysis(n_components=min(40, len(backend) - 1)).fit(
+        Etr, [v for v in sorted(backend) for _ in backend[v]])
     El = lda.transform(E)
     lda_sc = speaker.cosine_scores(El[i], El[j])
     rng = np.random.default_rng(seed)
@@ -661,7 +676,7 @@ def speaker_xvector(*, seed: int) -> tuple:
     def ln(X):
         return speaker.length_norm(X, mean=mu_tr, whiten=whiten)
 
-    plda = speaker.PLDA().fit(ln(Etr), [v for v in sorted(clean) for _ in clean[v]])
+    plda = speaker.PLDA().fit(ln(Etr), [v for v in sorted(backend) for _ in backend[v]])
     Pva, Pte = ln(Eva), ln(E)
     plda_va, plda_sc = plda.score(Pva[vi], Pva[vj]), plda.score(Pte[i], Pte[j])
     fusion = {}
@@ -686,7 +701,7 @@ def speaker_xvector(*, seed: int) -> tuple:
                "identification_held_out_takes": ident, "n_held_out_segments": len(hv),
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
-               "speed_perturbation": factors, "voice_conversions": conversions,
+               "speed_perturbation": factors, "voice_conversions": conversions, "espeak_voices": espeak_info,
                "extra_speech": {"kinds": extra_kinds, "cap_per_voice": extra_cap,
                                 "segments_per_voice": {v: len(ss) for v, ss in train_segs.items()}},
                "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
