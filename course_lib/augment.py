@@ -37,11 +37,15 @@ __all__ = ["room_impulse_response", "rt60", "reverberate", "band_limit", "teleph
            "pitch_shift", "mixup", "change_voice", "median_pitch", "log_uniform"]
 
 
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"rng={rng!r} must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+
+
 def _check(y, sr, rng):
     valid_audio(y, mono=True)
     sr = check_sr(sr)
-    if not isinstance(rng, np.random.Generator):
-        raise ParameterError(f"rng={rng!r} must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+    _check_rng(rng)
     return sr
 
 
@@ -519,8 +523,7 @@ def mixup(x, targets, *, alpha: float = 0.2, generator):
 def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     """A draw between ``low`` and ``high`` (both > 0), uniform in the logarithm: a ratio and its
     inverse (x 1.2 and / 1.2) are equally likely, as fits formant ratios and pitch medians."""
-    if not isinstance(rng, np.random.Generator):
-        raise ParameterError(f"rng={rng!r} must be a numpy.random.Generator, e.g. np.random.default_rng(0)")
+    _check_rng(rng)
     check_positive(low, "low")
     check_positive(high, "high")
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
