@@ -17,6 +17,7 @@ need it: nothing it makes is committed.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -25,13 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-import soxr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_corpus import normalise, trim_speech  # noqa: E402
+import corpus_text as ct  # noqa: E402
+from make_corpus import SPEECH_SR as SR  # noqa: E402
+from make_corpus import synthesize  # noqa: E402
 
-SR = 16000
 ACCENTS = ("en-us", "en-gb", "en-029", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-x-rp",
            "en-us-nyc")
 """The English accents of the corpus's espeak-ng voices (training, valid and test voices share them)."""
@@ -89,6 +89,7 @@ class Voices:
         self.root = Path(tmp)
         shutil.copytree(data, self.root / "espeak-ng-data")
         self.variants = self.root / "espeak-ng-data" / "voices" / "!v"
+        self.env = os.environ | {"ESPEAK_DATA_PATH": str(self.root)}     # espeak-ng reads this copy
 
     def add(self, name: str, text: str) -> None:
         if (self.variants / name).exists():
@@ -96,14 +97,12 @@ class Voices:
         (self.variants / name).write_text(text)
 
     def speak(self, name: str, accent: str, text: str, *, rate: int, pitch: int) -> np.ndarray:
-        """``text`` by variant ``name`` in ``accent``: 16 kHz, trimmed and normalised as the corpus."""
-        with tempfile.TemporaryDirectory() as d:
-            wav = Path(d) / "out.wav"
-            subprocess.run(["espeak-ng", f"--path={self.root}", "-v", f"{accent}+{name}", "-s", str(rate),
-                            "-p", str(pitch), "-w", str(wav), text], check=True, capture_output=True)
-            y, sr = sf.read(str(wav), dtype="float32")
-        y = soxr.resample(y, sr, SR, quality="HQ").astype(np.float32)
-        return normalise(trim_speech(y, SR))
+        """``text`` by variant ``name`` in ``accent``: 16 kHz, trimmed and normalised by the corpus's own
+        synthesis (make_corpus.synthesize, no jitter)."""
+        voice = ct.Speaker(id=name, engine="espeak-ng", voice=accent, variant=name, gender="", accent=accent,
+                           pitch=pitch, rate=rate, split="train")
+        with tempfile.TemporaryDirectory() as d:           # one per call: the threads must not share a wav
+            return synthesize(voice, text, None, Path(d), env=self.env)
 
 
 def random_voices(n: int, texts: list[str], *, seed: int, seconds: float = 36.0, workers: int = 2,

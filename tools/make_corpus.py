@@ -179,19 +179,21 @@ def festival_batch(speaker: ct.Speaker, items: list[tuple[str, np.random.Generat
     return out
 
 
-def synthesize_raw(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
-    """The engine's output at 16 kHz, untrimmed."""
+def synthesize_raw(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path, *,
+                   env: dict | None = None) -> np.ndarray:
+    """The engine's output at 16 kHz, untrimmed (``env``: the engine's environment, e.g. ESPEAK_DATA_PATH)."""
     wav = tmp / "tts.wav"
-    subprocess.run(engine_command(speaker, text, rng, wav), check=True, capture_output=True)
+    subprocess.run(engine_command(speaker, text, rng, wav), check=True, capture_output=True, env=env)
     y, sr = read_wav(wav)
     if sr != SPEECH_SR:
         y = soxr.resample(y, sr, SPEECH_SR, quality="HQ").astype(np.float32)
     return y
 
 
-def synthesize(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path) -> np.ndarray:
+def synthesize(speaker: ct.Speaker, text: str, rng: np.random.Generator | None, tmp: Path, *,
+               env: dict | None = None) -> np.ndarray:
     """Speak ``text`` with ``speaker`` (jittered by ``rng`` unless None); 16 kHz float32."""
-    y = trim_speech(synthesize_raw(speaker, text, rng, tmp), SPEECH_SR)
+    y = trim_speech(synthesize_raw(speaker, text, rng, tmp, env=env), SPEECH_SR)
     return normalise(y)
 
 
