@@ -69,3 +69,110 @@ def test_random_voices_speak_with_their_own_variant(tmp_path):
         assert sum(len(y) for y in speech[n]) >= 2.0 * ev.SR
         np.testing.assert_array_equal(np.concatenate(speech[n]), np.concatenate(again[n]))
         assert info[n]["variant"].startswith("language variant")
+
+
+def test_train_variants_are_the_training_voices_and_no_held_out_one():
+    """The mixing sampler's parents: every espeak-ng training voice's variant file, and none of the
+    valid or test voices' (m7, klatt3, linda; m8, Alicia, f5)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import corpus_text as ct
+
+    parents = set(ev.train_variants())
+    voices = [s for s in ct.SPEAKERS + ct.SPEAKERS_V2 if s.engine == "espeak-ng"]
+    held = {s.variant for s in voices if s.split != "train"}
+    assert {"m8", "Alicia", "f5", "m7", "klatt3", "linda"} <= held
+    assert not parents & held
+    assert parents == {s.variant for s in voices if s.split == "train"}
+    assert len(parents) >= 40
+
+
+PARENT_A = """language variant
+name a
+gender female
+pitch 180 260   // high
+formant 1 120 80 150 -20
+formant 2 110 70 150
+roughness 1
+tone 600 170 1200 135
+breath 0 4 6
+"""
+PARENT_B = """language variant
+name b
+// a comment
+formant 2 90 100 110
+voicing 60
+klatt 2
+"""
+
+
+def test_parse_variant_reads_numbers_per_formant_and_skips_comments():
+    a = ev.parse_variant(PARENT_A)
+    assert a == {"gender": "female", "pitch": [180, 260], "formant 1": [120, 80, 150, -20],
+                 "formant 2": [110, 70, 150], "roughness": [1], "tone": [600, 170, 1200, 135],
+                 "breath": [0, 4, 6]}
+    assert ev.parse_variant(PARENT_B) == {"formant 2": [90, 100, 110], "voicing": [60], "klatt": [2]}
+
+
+def test_mixed_variant_interpolates_defaulted_settings_and_inherits_the_rest():
+    """Re-derived by hand from the weight the file records: settings with a documented default are
+    w a + (1 - w) b, a missing one counting as espeak-ng's default (pitch 82 118, formants 100 % and
+    0 Hz added, voicing 100, breath 0); the others come whole from one parent."""
+    parents = {"a": ev.parse_variant(PARENT_A), "b": ev.parse_variant(PARENT_B)}
+    seen = set()
+    for seed in range(40):
+        text = ev.mixed_variant(np.random.default_rng(seed), "m", parents)
+        assert text == ev.mixed_variant(np.random.default_rng(seed), "m", parents)      # the generator only
+        lines = text.strip().splitlines()
+        assert lines[:2] == ["language variant", "name m"]
+        wa, first, wb, second = (lambda t: (float(t[1]), t[3], float(t[5]), t[7]))(lines[2].split())
+        assert {first, second} == {"a", "b"} and 0.15 <= min(wa, wb) and abs(wa + wb - 1) < 0.011
+        w = wa if first == "a" else wb                          # parent a's weight
+        got = ev.parse_variant(text)
+
+        def mix(x, y):
+            return [int(round(w * p + (1 - w) * q)) for p, q in zip(x, y)]
+
+        # rounding of the recorded weight (2 decimals) can move a value by one
+        for key, want in {"pitch": mix([180, 260], [82, 118]),
+                          "formant 1": mix([120, 80, 150, -20], [100, 100, 100, 0]),
+                          "formant 2": mix([110, 70, 150], [90, 100, 110]),
+                          "voicing": mix([100], [60]), "breath": mix([0, 4, 6], [0, 0, 0])}.items():
+            assert np.max(np.abs(np.subtract(got[key], want))) <= 1, (key, got[key], want)
+        for key, value in (("roughness", [1]), ("tone", [600, 170, 1200, 135]), ("gender", "female"),
+                           ("klatt", [2])):
+            assert got.get(key) in (value, None)                # whole, or left to espeak-ng
+            seen.add((key, first, key in got))
+        assert "formant 3" not in got                           # neither parent sets it: default
+    # each parent passes its own settings on sometimes and not always, first-listed or second
+    assert {(k, first, has) for k in ("roughness", "klatt") for first in "ab" for has in (True, False)} <= seen
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_speak_words_gives_every_voice_every_word_and_repeats():
+    """chapter 07's $KWS_ESPEAK_VOICES: each new (blended) speaker says each word once, 16 kHz, a word's
+    length; one seed, the same samples; the blends differ from each other."""
+    words = ["yes", "seven"]
+    speech, info = ev.speak_words(2, words, seed=5, progress=False)
+    again, _ = ev.speak_words(2, words, seed=5, progress=False)
+    assert len(speech) == 2 and all(sorted(ws) == sorted(words) for ws in speech.values())
+    for name, ws in speech.items():
+        assert info[name]["variant"].splitlines()[2].startswith("// ")      # a blend of two parents
+        for w, y in ws.items():
+            assert 0.2 * ev.SR < len(y) < 1.5 * ev.SR
+            np.testing.assert_array_equal(y, again[name][w])
+    a, b = (speech[n]["seven"] for n in speech)
+    assert not (len(a) == len(b) and np.allclose(a, b))
+
+
+def test_mixed_variant_inherits_from_a_parent_with_its_weight():
+    """A setting only parent a has (roughness) is passed on with probability w_a: over 300 blends the
+    mean w_a of those that have it is higher than of those that do not (by 0.14 in expectation for
+    w ~ U(0.15, 0.85); the standard error of the difference is about 0.025)."""
+    parents = {"a": ev.parse_variant(PARENT_A), "b": ev.parse_variant(PARENT_B)}
+    has, hasnt = [], []
+    for seed in range(300):
+        text = ev.mixed_variant(np.random.default_rng(seed), "m", parents)
+        t = text.splitlines()[2].split()
+        wa = float(t[1]) if t[3] == "a" else float(t[5])
+        (has if "roughness" in ev.parse_variant(text) else hasnt).append(wa)
+    assert np.mean(has) - np.mean(hasnt) > 0.07, (np.mean(has), np.mean(hasnt))

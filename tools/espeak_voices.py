@@ -76,6 +76,76 @@ def random_variant(rng: np.random.Generator, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def train_variants() -> tuple[str, ...]:
+    """The variant files of the corpus's *training* espeak-ng voices (first corpus and v2): the parents
+    :func:`mixed_variant` draws from. No valid or test voice's variant is among them (a test checks)."""
+    names = {s.variant for s in ct.SPEAKERS + ct.SPEAKERS_V2 if s.engine == "espeak-ng" and s.split == "train"}
+    held = {s.variant for s in ct.SPEAKERS + ct.SPEAKERS_V2 if s.engine == "espeak-ng" and s.split != "train"}
+    return tuple(sorted(names - held))
+
+
+def parse_variant(text: str) -> dict:
+    """An espeak-ng variant file as ``{key: [numbers]}`` (``"formant 3"`` for each formant line) and
+    ``{key: "word"}`` for ``gender``; comments (``//``, ``#``), ``language`` and ``name`` are left out."""
+    out = {}
+    for line in text.splitlines():
+        words = line.split("//")[0].split()
+        if not words or words[0].startswith("#") or words[0] in ("language", "name"):
+            continue
+        key, vals = words[0], words[1:]
+        if key == "gender":
+            out[key] = vals[0] if vals else ""
+            continue
+        if key == "formant" and vals:
+            key, vals = f"formant {vals[0]}", vals[1:]
+        try:
+            out[key] = [int(v) for v in vals]
+        except ValueError:                                  # a word where numbers belong: not ours to guess
+            continue
+    return out
+
+
+DEFAULTS = {"pitch": [82, 118], "flutter": [100], "voicing": [100], "consonants": [100, 100], "echo": [0, 0],
+            "breath": [0] * 8, **{f"formant {k}": [100, 100, 100, 0] for k in range(9)}}
+"""espeak-ng's values where a variant file does not set them (its docs/voices.md; formants: frequency,
+height and width in percent, then the added frequency in Hz)."""
+
+
+def mixed_variant(rng: np.random.Generator, name: str, parents: dict) -> str:
+    """The text of a new variant between two hand-made ones: ``parents`` maps names to parsed files
+    (:func:`parse_variant`); two are drawn and a weight ``w`` ~ U(0.15, 0.85). Every setting with a
+    documented default (:data:`DEFAULTS`: pitch, formants, flutter, voicing, consonants, echo, breath)
+    becomes ``w a + (1 - w) b``, a parent that leaves it (or the end of its list) at the default
+    counting with the default; any other setting (roughness, tone, stress, intonation, Klatt source,
+    gender) is inherited whole from the first parent with probability ``w``, else from the second
+    (or left to espeak-ng when that one has none).
+
+    The new speakers stay among the voices people made (pitch ranges, formant patterns, breathiness
+    that go together), unlike :func:`random_variant`'s independent uniform draws.
+    """
+    names = list(parents)
+    ka, kb = rng.choice(len(names), size=2, replace=False)
+    a, b = parents[names[ka]], parents[names[kb]]
+    w = float(rng.uniform(0.15, 0.85))
+    lines = ["language variant", f"name {name}", f"// {w:.2f} x {names[ka]} + {1 - w:.2f} x {names[kb]}"]
+    for key in list(a) + [k for k in b if k not in a]:
+        va, vb = a.get(key), b.get(key)
+        take_a = bool(rng.random() < w)
+        if key in DEFAULTS:
+            d = DEFAULTS[key]
+            n = max(len(va or d[:1]), len(vb or d[:1]))
+            pa, pb = [(v or []) + d[len(v or []):n] for v in (va, vb)]
+            if len(pa) < n or len(pb) < n:                  # longer than espeak-ng knows: leave it out
+                continue
+            v = [int(round(w * x + (1 - w) * y)) for x, y in zip(pa, pb)]
+        else:
+            v = va if take_a else vb
+            if v is None:
+                continue
+        lines.append(f"{key} {v}" if key == "gender" else f"{key} {' '.join(map(str, v))}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
 class Voices:
     """A private copy of espeak-ng's data with random variants in it; ``speak`` reads texts."""
 
@@ -105,24 +175,47 @@ class Voices:
             return synthesize(voice, text, None, Path(d), env=self.env)
 
 
+def _plans(n: int, n_texts: int, *, seed: int, sampler: str, variants: Path) -> dict:
+    """Each new speaker's accent, rate, pitch, variant file and the order it reads the texts in."""
+    if sampler not in ("random", "mix"):
+        raise ValueError(f"sampler={sampler!r} must be 'random' or 'mix'")
+    rng = np.random.default_rng(seed)
+    parents = ({v: parse_variant((variants / v).read_text(errors="replace")) for v in train_variants()}
+               if sampler == "mix" else None)
+    plans = {}
+    for k in range(n):
+        name = f"{'rv' if sampler == 'random' else 'mv'}{seed}_{k:04d}"
+        order = rng.permutation(n_texts)
+        plans[name] = {"accent": str(rng.choice(ACCENTS)), "rate": int(rng.integers(135, 201)),
+                       "pitch": int(rng.integers(35, 66)), "order": order}
+        plans[name]["variant"] = (random_variant(rng, name) if sampler == "random"
+                                  else mixed_variant(rng, name, parents))
+    return plans
+
+
+def _speak_all(voices: Voices, plans: dict, one, *, workers: int, progress: bool) -> dict:
+    for name, p in plans.items():
+        voices.add(name, p["variant"])
+    with ThreadPoolExecutor(workers) as pool:
+        results = pool.map(one, list(plans))
+        if progress:
+            from tqdm.auto import tqdm
+            results = tqdm(results, total=len(plans), desc="espeak-ng voices", leave=False)
+        return dict(results)
+
+
 def random_voices(n: int, texts: list[str], *, seed: int, seconds: float = 36.0, workers: int = 2,
-                  progress: bool = True) -> tuple[dict, dict]:
+                  progress: bool = True, sampler: str = "random") -> tuple[dict, dict]:
     """``n`` random speakers, each reading texts drawn from ``texts`` until ``seconds`` of speech.
 
+    ``sampler="random"`` draws each variant file with :func:`random_variant`; ``"mix"`` blends two of
+    the corpus's training variants (:func:`mixed_variant`, parents from :func:`train_variants`).
     Returns ``({name: [speech, ...]}, {name: {"accent", "rate", "pitch", "variant"}})``; the same seed
     gives the same voices, texts and settings.
     """
-    rng = np.random.default_rng(seed)
-    plans = {}
-    for k in range(n):
-        name = f"rv{seed}_{k:04d}"
-        order = rng.permutation(len(texts))
-        plans[name] = {"accent": str(rng.choice(ACCENTS)), "rate": int(rng.integers(135, 201)),
-                       "pitch": int(rng.integers(35, 66)), "variant": random_variant(rng, name), "order": order}
     with tempfile.TemporaryDirectory() as tmp:
         voices = Voices(Path(tmp))
-        for name, p in plans.items():
-            voices.add(name, p["variant"])
+        plans = _plans(n, len(texts), seed=seed, sampler=sampler, variants=voices.variants)
 
         def one(name):
             p, out, total = plans[name], [], 0.0
@@ -134,13 +227,27 @@ def random_voices(n: int, texts: list[str], *, seed: int, seconds: float = 36.0,
                     break
             return name, out
 
-        names = list(plans)
-        with ThreadPoolExecutor(workers) as pool:
-            results = pool.map(one, names)
-            if progress:
-                from tqdm.auto import tqdm
-                results = tqdm(results, total=len(names), desc="espeak-ng voices", leave=False)
-            speech = dict(results)
+        speech = _speak_all(voices, plans, one, workers=workers, progress=progress)
+    info = {k: {kk: v for kk, v in p.items() if kk != "order"} for k, p in plans.items()}
+    return speech, info
+
+
+def speak_words(n: int, words: list[str], *, seed: int, workers: int = 2, progress: bool = True,
+                sampler: str = "mix") -> tuple[dict, dict]:
+    """``n`` new speakers (as :func:`random_voices`), each saying every one of ``words`` once.
+
+    Returns ``({name: {word: speech}}, {name: {"accent", "rate", "pitch", "variant"}})`` (16 kHz, trimmed
+    and levelled as the corpus's words); the same seed gives the same voices.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        voices = Voices(Path(tmp))
+        plans = _plans(n, len(words), seed=seed, sampler=sampler, variants=voices.variants)
+
+        def one(name):
+            p = plans[name]
+            return name, {w: voices.speak(name, p["accent"], w, rate=p["rate"], pitch=p["pitch"]) for w in words}
+
+        speech = _speak_all(voices, plans, one, workers=workers, progress=progress)
     info = {k: {kk: v for kk, v in p.items() if kk != "order"} for k, p in plans.items()}
     return speech, info
 
@@ -149,9 +256,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("n", type=int)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sampler", choices=("random", "mix"), default="random")
     args = ap.parse_args()
     speech, info = random_voices(args.n, ["The birch canoe slid on the smooth planks."], seed=args.seed,
-                                 seconds=0.1, progress=False)
+                                 seconds=0.1, progress=False, sampler=args.sampler)
     for name, p in info.items():
         print(f"# {name}: {p['accent']}, rate {p['rate']}, pitch {p['pitch']}, "
               f"{sum(len(y) for y in speech[name]) / SR:.2f} s\n{p['variant']}")

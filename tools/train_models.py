@@ -354,6 +354,10 @@ def kws_cnn(*, seed: int) -> tuple:
     $KWS_VOICE_CHANGE (0): the probability that a training word (corpus or real) is first spoken by another
     voice (classify.kws_windows(voice_change=): augment.change_voice, formants and pitch moved apart);
     $KWS_VOICE_CHANGE_REAL (as $KWS_VOICE_CHANGE): the same for the real training speakers' words.
+    $KWS_ESPEAK_VOICES (0): that many new training speakers, espeak-ng variants each saying the 20 words once
+    (tools/espeak_voices.speak_words; needs espeak-ng; $KWS_ESPEAK_SAMPLER "mix" (blends of two training
+    voices' variants) or "random"), $KWS_ESPEAK_COPIES (2) windows of each word through the same chain, noise
+    and pitch / stretch as the corpus's; their variant files in the record's "espeak_voices".
     """
     import torch
 
@@ -384,6 +388,20 @@ def kws_cnn(*, seed: int) -> tuple:
         W, T = np.concatenate([W, Wr]), np.concatenate([T, Tr])
         valid = (np.concatenate([valid[0], Wv]), np.concatenate([valid[1], Tv]))
         print(f"real speakers: {len(Tr)} training windows, {len(Tv)} valid windows", flush=True)
+    n_espeak = int(os.environ.get("KWS_ESPEAK_VOICES", "0"))
+    espeak_info = {}
+    if n_espeak:                            # new espeak-ng speakers saying the keywords (training only)
+        from espeak_voices import speak_words
+        speech, espeak_info = speak_words(n_espeak, list(data.WORDS), seed=seed,
+                                          sampler=os.environ.get("KWS_ESPEAK_SAMPLER", "mix"))
+        clips = [data.Clip(audio=y, sr=16000, path=Path(f"{v}/{w}"), label=w, speaker=v, split="train",
+                           kind="word", engine="espeak-ng")
+                 for v, ws in speech.items() for w, y in ws.items()]
+        We, Te, _ = classify.kws_windows("train", rng=rng, copies=int(os.environ.get("KWS_ESPEAK_COPIES", "2")),
+                                         pitch_stretch=True, extra_clips=clips, corpus=False,
+                                         n_silence=0, n_unknown=0)
+        W, T = np.concatenate([W, We]), np.concatenate([T, Te])
+        print(f"espeak-ng voices: {len(espeak_info)} speakers, {len(Te)} training windows", flush=True)
     tests = {f"{name}": classify.eval_windows(data.spoken_words(split="test"), rng=np.random.default_rng(1),
                                                snr_db=snr)
              for name, snr in (("clean", None), ("10 dB", 10.0), ("0 dB", 0.0))}
@@ -472,7 +490,7 @@ def kws_cnn(*, seed: int) -> tuple:
                "epochs_run": len(history.epochs), "best_epoch": history.best_epoch, "stopped": history.stopped,
                "time_budget_s": budget, "n_train_windows": len(T), "n_parameters": classify.n_parameters(model),
                "n_valid_windows": len(valid[1]), "valid_copies": valid_copies, "schedule": schedule, "lr": lr, "real_copies": real_copies, "voice_change": voice_change, "voice_change_real": voice_change_real,
-               "warm_start_from": warm_start}
+               "espeak_voices": espeak_info, "warm_start_from": warm_start}
     return model, metrics
 
 
@@ -537,7 +555,8 @@ def speaker_xvector(*, seed: int) -> tuple:
     $SPEAKER_ESPEAK_VOICES (0): that many new speakers, random espeak-ng variants reading 36 s of training
     sentences each (tools/espeak_voices.py; needs espeak-ng; their variant files in the record's
     "espeak_voices"); the network, LDA, PLDA and the AS-norm cohort train on them, the GMM-UBM baseline
-    stays on the corpus voices.
+    stays on the corpus voices. $SPEAKER_ESPEAK_SAMPLER=mix draws each new variant between two of the
+    training voices' hand-made ones (espeak_voices.mixed_variant) instead of from uniform ranges ("random").
     """
     import librosa
     import torch
@@ -593,7 +612,8 @@ def speaker_xvector(*, seed: int) -> tuple:
     if n_espeak:                            # new random espeak-ng speakers reading training sentences
         from espeak_voices import random_voices
         texts = sorted({c.text for c in data.sentences(split="train", check=False)})
-        speech, espeak_info = random_voices(n_espeak, texts, seed=seed)
+        speech, espeak_info = random_voices(n_espeak, texts, seed=seed,
+                                            sampler=os.environ.get("SPEAKER_ESPEAK_SAMPLER", "random"))
         for v, ys in speech.items():
             stream = np.concatenate(ys)
             tr[v] = [speaker.features(stream[k:k + 16000], sr=16000, cmn=cmn)
@@ -702,6 +722,7 @@ def speaker_xvector(*, seed: int) -> tuple:
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
                "speed_perturbation": factors, "voice_conversions": conversions, "espeak_voices": espeak_info,
+               "espeak_sampler": os.environ.get("SPEAKER_ESPEAK_SAMPLER", "random") if n_espeak else None,
                "extra_speech": {"kinds": extra_kinds, "cap_per_voice": extra_cap,
                                 "segments_per_voice": {v: len(ss) for v, ss in train_segs.items()}},
                "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
