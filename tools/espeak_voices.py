@@ -7,12 +7,14 @@ flutter, roughness, voicing, echo, stress. Three of the corpus's four test voice
 of espeak-ng's data folder (never the system's) and has each read training texts of the corpus:
 as many new speakers as wanted, all different in the ways espeak-ng voices differ. The corpus's own
 valid and test variant files are never used (``klatt 3``, the valid voice klatt3's only setting, is
-left out of the draw).
+left out of the draw). Two samplers: ``random`` (:func:`random_variant`, uniform ranges) and ``mix``
+(:func:`mixed_variant`, a blend of two training voices' hand-made variants).
 
-Used by ``tools/train_models.py speaker_xvector`` ($SPEAKER_ESPEAK_VOICES). Learners and CI never
-need it: nothing it makes is committed.
+Used by ``tools/train_models.py speaker_xvector`` ($SPEAKER_ESPEAK_VOICES, reading sentences) and
+``kws_cnn`` ($KWS_ESPEAK_VOICES, saying the keywords). Learners and CI never need it: nothing it
+makes is committed.
 
-    python tools/espeak_voices.py 3 --seed 0      # print three variant files and one line by each
+    python tools/espeak_voices.py 3 --seed 0 [--sampler mix]   # three variant files and one line by each
 """
 from __future__ import annotations
 
