@@ -195,15 +195,23 @@ def _plans(n: int, n_texts: int, *, seed: int, sampler: str, variants: Path) -> 
     return plans
 
 
-def _speak_all(voices: Voices, plans: dict, one, *, workers: int, progress: bool) -> dict:
-    for name, p in plans.items():
-        voices.add(name, p["variant"])
-    with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(one, list(plans))
-        if progress:
-            from tqdm.auto import tqdm
-            results = tqdm(results, total=len(plans), desc="espeak-ng voices", leave=False)
-        return dict(results)
+def _new_speakers(n: int, n_texts: int, say, *, seed: int, sampler: str, workers: int,
+                  progress: bool) -> tuple[dict, dict]:
+    """Make ``n`` new speakers (:func:`_plans`) in a private espeak-ng copy and collect
+    ``say(voices, name, plan)`` for each, ``workers`` at a time: ``(speech by name, plans without order)``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        voices = Voices(Path(tmp))
+        plans = _plans(n, n_texts, seed=seed, sampler=sampler, variants=voices.variants)
+        for name, p in plans.items():
+            voices.add(name, p["variant"])
+        with ThreadPoolExecutor(workers) as pool:
+            results = pool.map(lambda name: (name, say(voices, name, plans[name])), list(plans))
+            if progress:
+                from tqdm.auto import tqdm
+                results = tqdm(results, total=len(plans), desc="espeak-ng voices", leave=False)
+            speech = dict(results)
+    info = {k: {kk: v for kk, v in p.items() if kk != "order"} for k, p in plans.items()}
+    return speech, info
 
 
 def random_voices(n: int, texts: list[str], *, seed: int, seconds: float = 36.0, workers: int = 2,
@@ -215,23 +223,17 @@ def random_voices(n: int, texts: list[str], *, seed: int, seconds: float = 36.0,
     Returns ``({name: [speech, ...]}, {name: {"accent", "rate", "pitch", "variant"}})``; the same seed
     gives the same voices, texts and settings.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        voices = Voices(Path(tmp))
-        plans = _plans(n, len(texts), seed=seed, sampler=sampler, variants=voices.variants)
+    def say(voices, name, p):
+        out, total = [], 0.0
+        for i in p["order"]:
+            y = voices.speak(name, p["accent"], texts[i], rate=p["rate"], pitch=p["pitch"])
+            out.append(y)
+            total += len(y) / SR
+            if total >= seconds:
+                break
+        return out
 
-        def one(name):
-            p, out, total = plans[name], [], 0.0
-            for i in p["order"]:
-                y = voices.speak(name, p["accent"], texts[i], rate=p["rate"], pitch=p["pitch"])
-                out.append(y)
-                total += len(y) / SR
-                if total >= seconds:
-                    break
-            return name, out
-
-        speech = _speak_all(voices, plans, one, workers=workers, progress=progress)
-    info = {k: {kk: v for kk, v in p.items() if kk != "order"} for k, p in plans.items()}
-    return speech, info
+    return _new_speakers(n, len(texts), say, seed=seed, sampler=sampler, workers=workers, progress=progress)
 
 
 def speak_words(n: int, words: list[str], *, seed: int, workers: int = 2, progress: bool = True,
@@ -241,17 +243,10 @@ def speak_words(n: int, words: list[str], *, seed: int, workers: int = 2, progre
     Returns ``({name: {word: speech}}, {name: {"accent", "rate", "pitch", "variant"}})`` (16 kHz, trimmed
     and levelled as the corpus's words); the same seed gives the same voices.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        voices = Voices(Path(tmp))
-        plans = _plans(n, len(words), seed=seed, sampler=sampler, variants=voices.variants)
+    def say(voices, name, p):
+        return {w: voices.speak(name, p["accent"], w, rate=p["rate"], pitch=p["pitch"]) for w in words}
 
-        def one(name):
-            p = plans[name]
-            return name, {w: voices.speak(name, p["accent"], w, rate=p["rate"], pitch=p["pitch"]) for w in words}
-
-        speech = _speak_all(voices, plans, one, workers=workers, progress=progress)
-    info = {k: {kk: v for kk, v in p.items() if kk != "order"} for k, p in plans.items()}
-    return speech, info
+    return _new_speakers(n, len(words), say, seed=seed, sampler=sampler, workers=workers, progress=progress)
 
 
 def main() -> None:

@@ -608,12 +608,12 @@ def speaker_xvector(*, seed: int) -> tuple:
             tr[f"{v}@{f:g}"] = [speaker.features(librosa.resample(s, orig_sr=len(s), target_sr=16000)[:16000],
                                                  sr=16000, cmn=cmn) for s in ss]
     n_espeak = int(os.environ.get("SPEAKER_ESPEAK_VOICES", "0"))
+    espeak_sampler = os.environ.get("SPEAKER_ESPEAK_SAMPLER", "random")
     espeak_info = {}
     if n_espeak:                            # new random espeak-ng speakers reading training sentences
         from espeak_voices import random_voices
         texts = sorted({c.text for c in data.sentences(split="train", check=False)})
-        speech, espeak_info = random_voices(n_espeak, texts, seed=seed,
-                                            sampler=os.environ.get("SPEAKER_ESPEAK_SAMPLER", "random"))
+        speech, espeak_info = random_voices(n_espeak, texts, seed=seed, sampler=espeak_sampler)
         for v, ys in speech.items():
             stream = np.concatenate(ys)
             tr[v] = [speaker.features(stream[k:k + 16000], sr=16000, cmn=cmn)
@@ -722,7 +722,7 @@ def speaker_xvector(*, seed: int) -> tuple:
                "valid_eer": min(r["valid_eer"] for r in log), "chunks": log,
                "n_parameters": sum(p.numel() for p in model.parameters()), "n_training_speakers": len(tr),
                "speed_perturbation": factors, "voice_conversions": conversions, "espeak_voices": espeak_info,
-               "espeak_sampler": os.environ.get("SPEAKER_ESPEAK_SAMPLER", "random") if n_espeak else None,
+               "espeak_sampler": espeak_sampler if n_espeak else None,
                "extra_speech": {"kinds": extra_kinds, "cap_per_voice": extra_cap,
                                 "segments_per_voice": {v: len(ss) for v, ss in train_segs.items()}},
                "augmented_copies": n_aug, "cmn": cmn, "schedule": schedule}
