@@ -42,7 +42,7 @@ from .validation import check_sr, valid_audio
 __all__ = ["SPEAKER_FEATURES", "features", "segments", "EERResult", "eer", "det_curve", "min_dcf",
            "GMMUBM", "map_adapt_means", "XVectorConfig", "XVector", "stats_pool", "AMSoftmax",
            "cosine_scores", "cosine_matrix", "trials", "eer_per_voice", "as_norm", "length_norm", "whitener",
-           "PLDA", "fuse_scores"]
+           "PLDA", "fuse_scores", "average_scores"]
 
 #: The front end of :func:`features`: 30 MFCCs (c0 dropped) from 40 mel bands, 25 ms / 10 ms.
 SPEAKER_FEATURES = dict(n_mfcc=30, n_mels=40, n_fft=512, win_length=400, hop_length=160, fmin=20.0, fmax=7600.0)
@@ -468,6 +468,43 @@ def fuse_scores(train_scores, train_same, scores, *, p_target: float = 0.5) -> t
     w = lr.coef_[0] / sd
     b = float(lr.intercept_[0] - np.sum(lr.coef_[0] * mu / sd))
     return X @ w + b, np.concatenate([w, [b]])
+
+
+def average_scores(dev_scores, scores) -> np.ndarray:
+    """Equal-weight fusion of several systems (e.g. an ensemble of networks trained alike): each
+    system's scores standardised by the mean and standard deviation of **its own** development-trial
+    scores, then averaged.
+
+    Scores of different systems live on different scales (a PLDA log-likelihood ratio, a cosine);
+    averaging them raw lets the widest-spread system decide. Standardising by the development
+    trials (e.g. the valid voices', never the test trials) puts them on one scale without fitting
+    a weight per system, which :func:`fuse_scores` does and which over-fits when many systems all
+    but separate the few development trials. The result does not change when one system's scores
+    are multiplied by a positive number or shifted.
+
+    Parameters
+    ----------
+    dev_scores : array [shape=(n_trials, n_systems)]
+        Each system's score of each development trial.
+    scores : array [shape=(m_trials, n_systems)]
+        The trials to combine, the systems in the same order.
+
+    Returns
+    -------
+    np.ndarray [shape=(m_trials,)]
+    """
+    D = np.asarray(dev_scores, dtype=np.float64)
+    X = np.asarray(scores, dtype=np.float64)
+    if D.ndim != 2 or X.ndim != 2 or D.shape[1] != X.shape[1] or len(D) < 2:
+        raise ParameterError(f"dev_scores {D.shape} and scores {X.shape} must be (n >= 2, k) and (m, k): "
+                             f"one column per system, in the same order")
+    if not (np.all(np.isfinite(D)) and np.all(np.isfinite(X))):
+        raise ParameterError("scores must be finite (no NaN or inf)")
+    sd = D.std(axis=0)
+    if np.any(sd <= 0):
+        raise ParameterError(f"system(s) {np.flatnonzero(sd <= 0).tolist()} give every development trial "
+                             f"the same score: nothing to standardise by")
+    return np.mean((X - D.mean(axis=0)) / sd, axis=1)
 
 
 # --------------------------------------------------------------------------- GMM-UBM

@@ -330,6 +330,47 @@ def test_fuse_scores_finds_the_optimal_linear_weights():
         speaker.fuse_scores(Xd, yd, Xt[:, :1])
 
 
+def test_average_scores_against_a_hand_computation_and_scale_free():
+    D = np.array([[1.0, 10.0], [3.0, 30.0], [5.0, 20.0]])
+    X = np.array([[3.0, 20.0], [8.0, 5.0], [0.0, 40.0]])
+    mu, sd = D.mean(0), D.std(0)                          # (3, 20), (1.633, 8.165)
+    want = [np.mean((x - mu) / sd) for x in X]
+    np.testing.assert_allclose(speaker.average_scores(D, X), want, rtol=1e-12)
+    # one system's scores rescaled and shifted (a cosine -> a log-likelihood ratio): the same fusion
+    a, b = np.array([1.0, 7.5]), np.array([0.0, -3.0])
+    np.testing.assert_allclose(speaker.average_scores(D * a + b, X * a + b), want, rtol=1e-12)
+
+
+def test_average_scores_of_independent_systems_lowers_the_eer_as_predicted():
+    """K systems, each target N(d, 1) and non-target N(0, 1) with independent noise, on scales 10^k apart.
+    Each alone: EER = Phi(-d / 2). Standardised and averaged, the noise's spread falls to 1 / sqrt(K):
+    EER = Phi(-d sqrt(K) / 2) (d = 1, K = 4: 0.309 -> 0.159). Averaging the raw scores weights each
+    system by its scale w_k: EER = Phi(-d sum(w) / (2 sqrt(sum(w^2)))) = 0.290, the widest system all but
+    alone: the standardisation is what makes an ensemble."""
+    from scipy.stats import norm
+    rng = np.random.default_rng(21)
+    K, d = 4, 1.0
+    scale = 10.0 ** np.arange(K)
+
+    def draw(n):
+        same = rng.random(n) < 0.3
+        return (rng.normal(size=(n, K)) + d * same[:, None]) * scale, same
+
+    (Xd, _), (Xt, yt) = draw(20000), draw(60000)
+    single = [speaker.eer(Xt[:, k], yt).eer for k in range(K)]
+    np.testing.assert_allclose(single, norm.cdf(-d / 2), atol=0.01)
+    fused = speaker.average_scores(Xd, Xt)
+    assert speaker.eer(fused, yt).eer == pytest.approx(norm.cdf(-d * np.sqrt(K) / 2), abs=0.01)
+    raw = norm.cdf(-d * scale.sum() / (2 * np.sqrt(np.sum(scale ** 2))))
+    assert speaker.eer(Xt.mean(1), yt).eer == pytest.approx(raw, abs=0.01)
+    with pytest.raises(ParameterError, match="one column per system"):
+        speaker.average_scores(Xd, Xt[:, :2])
+    with pytest.raises(ParameterError, match="finite"):
+        speaker.average_scores(Xd, np.where(Xt > 1e3, np.nan, Xt))
+    with pytest.raises(ParameterError, match=r"system\(s\) \[1\]"):
+        speaker.average_scores(np.stack([Xd[:, 0], np.ones(len(Xd))], 1), Xt[:, :2])
+
+
 def test_gmm_ubm_cohort_scores_are_the_two_roles_of_trial_scores():
     """as_enrolment[a, c] is score(enroll(segment a), cohort c), as_test[a, c] is score(enroll(cohort c),
     segment a): the same numbers trial_scores gives with the segment first and second."""
