@@ -144,7 +144,10 @@ def test_a_raising_cell_fails_the_build_and_names_the_notebook(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "build_book.py"), "--out", str(tmp_path / "site"),
                            str(nb)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "07_broken.ipynb" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert "07_broken.ipynb" in proc.stdout and "Traceback" not in proc.stdout
+    # no traceback of build_book's own; the kernel may log one of its teardown to stderr (pyzmq's
+    # "Socket operation on non-socket" race, seen once in a fresh clone's make test): not ours to fail on
+    assert "build_book.py" not in proc.stderr, proc.stderr
     page = (tmp_path / "site" / "07_broken.html").read_text()
     assert "broken cell" in page and "after" in page   # shown on the page; the rest of the notebook ran
 
