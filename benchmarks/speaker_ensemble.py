@@ -105,17 +105,16 @@ def main(argv=None):
         print(f"{label:44s} valid {f['valid_eer']:5.2f}  test {f['test_eer']:5.2f}  ("
               + " / ".join(f"{v.split('_')[-1]} {e:.1f}" for v, e in f["test_eer_per_voice"].items()) + ")", flush=True)
 
-    names, scores = [], {}
+    commands, scores = {}, {}
     for r in args.runs:
+        record = r / "speaker_xvector.record.json"
+        commands[str(r)] = json.loads(record.read_text())["command"] if record.is_file() else None
         model = pretrained.load("speaker_xvector", models_dir=r).eval()
-        name = str(r)
-        names.append(name)
-        scores[name] = network_scores(model, segs, (vi, vj), (ti, tj))
+        scores[str(r)] = network_scores(model, segs, (vi, vj), (ti, tj))
+    names = list(scores)
     result = {"runs": {}, "ensemble": {}, "sub_ensembles": {}, "n_test_trials": int(len(tsame))}
     for name in names:
-        cmd = json.loads((Path(name) / "speaker_xvector.record.json").read_text())["command"] \
-            if (Path(name) / "speaker_xvector.record.json").is_file() else None
-        result["runs"][name] = {"command": cmd} | {b: figures(*scores[name][b]) for b in BACK_ENDS}
+        result["runs"][name] = {"command": commands[name]} | {b: figures(*scores[name][b]) for b in BACK_ENDS}
         for b in BACK_ENDS:
             show(f"{name} {b}", result["runs"][name][b])
     rng = np.random.default_rng(args.seed)
