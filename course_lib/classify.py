@@ -330,6 +330,13 @@ class KwsConfig:
     top_db : float
         Dynamic range kept below each clip's loudest mel bin.
     channels, hidden, dropout : network (see :class:`AudioCNNConfig`, :class:`CRNNConfig`)
+    warps, shifts : test-time averaging (:meth:`KeywordSpotter.proba`, and so ``predict``,
+        ``predict_proba`` and :func:`evaluate_windows`): the softmax is averaged over every
+        pair of a frequency warp - the mel filterbank with its band edges ``fmin``, ``fmax``
+        scaled by the factor, so that band k listens at ``warp`` times its usual frequency, a
+        vocal-tract-length warp as in VTLN - and a shift - the window rotated by that many
+        samples. Training and its choice of epoch are unaffected (one pass, ``warps=(1.0,)``,
+        ``shifts=(0,)``, the default: predictions then equal the plain network's).
     """
 
     labels: tuple = KWS_LABELS
@@ -344,11 +351,26 @@ class KwsConfig:
     channels: tuple = (16, 32, 48)
     hidden: int = 64
     dropout: float = 0.1
+    warps: tuple = (1.0,)
+    shifts: tuple = (0,)
 
     def __post_init__(self):
         self.labels = tuple(str(s) for s in self.labels)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise ParameterError(f"labels={self.labels!r} must be >= 2 distinct names")
+        try:
+            self.warps = tuple(float(w) for w in self.warps)
+            self.shifts = tuple(int(s) for s in self.shifts)
+        except (TypeError, ValueError):
+            raise ParameterError(f"warps={self.warps!r} must be factors and shifts={self.shifts!r} whole numbers "
+                                 "of samples, e.g. warps=(0.94, 1.0, 1.06), shifts=(-1600, 0, 1600)") from None
+        n_window = int(round(getattr(self, "window_s", 1.0) * self.sr))
+        if not self.warps or not all(0.5 <= w <= 2.0 for w in self.warps) or self.fmax * max(self.warps) > self.sr / 2:
+            raise ParameterError(f"warps={self.warps!r}: need at least one factor, each in [0.5, 2], and "
+                                 f"fmax * max(warps) <= sr / 2 = {self.sr / 2:g} Hz (fmax={self.fmax:g})")
+        if not self.shifts or not all(abs(s) < n_window for s in self.shifts):
+            raise ParameterError(f"shifts={self.shifts!r}: need at least one, each shorter than the "
+                                 f"{n_window}-sample window; (0,) for none")
         if self.arch not in ("cnn", "crnn"):
             raise ParameterError(f"arch={self.arch!r} must be 'cnn' or 'crnn'")
         self.channels = _check_channels(self.channels)
@@ -385,6 +407,7 @@ class KeywordSpotter(nn.Module):
         fb = mel_filterbank(sr=config.sr, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin,
                             fmax=config.fmax)
         self.register_buffer("mel_fb", torch.as_tensor(fb, dtype=torch.float32), persistent=False)
+        self._warped = {}                                   # config.warps -> filterbanks, built on first use
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
         n = len(config.labels)
         if config.arch == "cnn":
@@ -393,17 +416,23 @@ class KeywordSpotter(nn.Module):
             self.net = CRNN(CRNNConfig(n_classes=n, channels=config.channels, hidden=config.hidden,
                                        dropout=config.dropout))
 
-    def melspectrogram(self, y: torch.Tensor) -> torch.Tensor:
-        """Power mel spectrogram (batch, n) -> (batch, n_mels, 1 + n // hop_length); equals librosa's."""
+    def _power_stft(self, y: torch.Tensor) -> torch.Tensor:
+        """|STFT|^2 (batch, n) -> (batch, 1 + n_fft/2, 1 + n // hop_length): hann, centred, zero padded."""
         c = self.config
         y = torch.nn.functional.pad(y[:, None], (c.n_fft // 2, c.n_fft // 2), mode="constant")[:, 0]
-        S = torch.stft(y, c.n_fft, hop_length=c.hop_length, window=self.window, center=False,
-                       return_complex=True).abs() ** 2         # (batch, 1 + n_fft/2, frames)
-        return self.mel_fb @ S                                 # (batch, n_mels, frames)
+        return torch.stft(y, c.n_fft, hop_length=c.hop_length, window=self.window, center=False,
+                          return_complex=True).abs() ** 2
+
+    def melspectrogram(self, y: torch.Tensor) -> torch.Tensor:
+        """Power mel spectrogram (batch, n) -> (batch, n_mels, 1 + n // hop_length); equals librosa's."""
+        return self.mel_fb @ self._power_stft(y)              # (batch, n_mels, frames)
 
     def features(self, y: torch.Tensor) -> torch.Tensor:
         """Normalised log-mel of waveforms ``(batch, n)`` at ``config.sr``: ``(batch, n_mels, frames)``."""
-        M = self.melspectrogram(y - y.mean(dim=-1, keepdim=True))        # DC removed
+        return self._normalise(self.melspectrogram(y - y.mean(dim=-1, keepdim=True)))   # DC removed
+
+    def _normalise(self, M: torch.Tensor) -> torch.Tensor:
+        """A power mel spectrogram in dB, floored ``top_db`` below its maximum, band means removed, unit spread."""
         ref = M.amax(dim=(1, 2), keepdim=True).clamp_min(1e-20)
         L = 10 * torch.log10(torch.maximum(M, ref * 10 ** (-self.config.top_db / 10)))
         L = L - L.mean(dim=2, keepdim=True)                    # per-band mean over time (CMN)
@@ -412,6 +441,37 @@ class KeywordSpotter(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, n_labels)`` of features ``(batch, n_mels, frames)`` from :meth:`features`."""
         return self.net(x)
+
+    @torch.no_grad()
+    def proba(self, y: torch.Tensor) -> torch.Tensor:
+        """Class probabilities ``(batch, n_labels)`` of waveforms ``(batch, n)`` at ``config.sr``.
+
+        The softmax averaged over ``config.warps`` x ``config.shifts`` (see :class:`KwsConfig`):
+        for each shift the window is rotated (``torch.roll``), its power spectrum taken once
+        and read through each warped mel filterbank. With the defaults it is one pass,
+        ``softmax(self(self.features(y)))``.
+        """
+        y = y - y.mean(dim=-1, keepdim=True)
+        fbs = self.warp_filterbanks()
+        p = 0.0
+        for s in self.config.shifts:
+            S = self._power_stft(torch.roll(y, s, dims=-1) if s else y)
+            for fb in fbs:
+                p = p + torch.softmax(self(self._normalise(fb @ S)), dim=-1)
+        return p / (len(self.config.shifts) * len(fbs))
+
+    def warp_filterbanks(self) -> list:
+        """The mel filterbanks of ``config.warps``: :func:`course_lib.features.mel_filterbank` with
+        ``fmin``, ``fmax`` times each factor (1.0 gives ``mel_fb`` itself). Built when first needed,
+        so a model whose ``config`` is replaced (``dataclasses.replace(m.config, warps=...)``) follows it."""
+        from .features import mel_filterbank
+
+        c, key = self.config, (self.config.warps, self.mel_fb.device, self.mel_fb.dtype)
+        if key not in self._warped:
+            self._warped[key] = [self.mel_fb if w == 1.0 else torch.as_tensor(
+                mel_filterbank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin * w, fmax=c.fmax * w),
+                dtype=self.mel_fb.dtype, device=self.mel_fb.device) for w in c.warps]
+        return self._warped[key]
 
     # the shortest clip :meth:`predict` takes, and what the error says of it (LanguageIdentifier sets its own)
     _min_clip_s = 0.05
@@ -436,16 +496,14 @@ class KeywordSpotter(nn.Module):
 
     @torch.no_grad()
     def predict_proba(self, y, *, sr: int) -> dict:
-        """``{label: probability}`` for one clip of raw audio (mono, any ``sr``)."""
-        logits = self(self.features(self._prepare(y, sr)))[0]
-        p = torch.softmax(logits, dim=-1).cpu().numpy()
+        """``{label: probability}`` for one clip of raw audio (mono, any ``sr``; :meth:`proba`)."""
+        p = self.proba(self._prepare(y, sr))[0].cpu().numpy()
         return dict(zip(self.config.labels, p.tolist()))
 
     @torch.no_grad()
     def predict(self, y, *, sr: int) -> str:
         """The label of one clip of raw audio ``y`` (mono, any sample rate ``sr``; best a 1 s window)."""
-        logits = self(self.features(self._prepare(y, sr)))
-        return self.config.labels[int(logits.argmax(dim=-1))]
+        return self.config.labels[int(self.proba(self._prepare(y, sr)).argmax(dim=-1))]
 
 
 # --------------------------------------------------------------------------- the task
@@ -684,15 +742,15 @@ def eval_windows(clips, *, rng: np.random.Generator, snr_db: float | None = None
 
 def evaluate_windows(model, waves, labels, voices, *, batch: int = 128) -> dict:
     """Accuracy of a :class:`KeywordSpotter` on 1 s windows at ``model.config.sr``, overall and per voice
-    (the same answers as :meth:`KeywordSpotter.predict` window by window, computed in batches)."""
+    (the same answers as :meth:`KeywordSpotter.predict` window by window, computed in batches, with the
+    config's test-time warps and shifts)."""
     from collections import defaultdict
 
     model = model.cpu().eval()
     pred = []
-    with torch.no_grad():
-        for i in range(0, len(waves), batch):
-            x = model.features(torch.from_numpy(np.ascontiguousarray(waves[i:i + batch])))
-            pred += [model.config.labels[j] for j in model(x).argmax(dim=-1).tolist()]
+    for i in range(0, len(waves), batch):
+        p = model.proba(torch.from_numpy(np.ascontiguousarray(waves[i:i + batch], dtype=np.float32)))
+        pred += [model.config.labels[j] for j in p.argmax(dim=-1).tolist()]
     hits = defaultdict(list)
     for p, t, v in zip(pred, labels, voices):
         hits[v].append(p == t)

@@ -156,6 +156,54 @@ def test_kws_predict_any_sample_rate_and_errors():
         m.predict(y[:100], sr=8000)
 
 
+def test_kws_test_time_averaging_equals_its_definition():
+    """``proba`` with warps and shifts is the mean of the softmax over every (warp, shift) pair, each pass
+    re-derived here by hand: the window rotated with np.roll, and a network whose ``mel_fb`` is the
+    filterbank of ``features.mel_filterbank`` with both band edges times the warp. The defaults are one
+    plain pass, ``softmax(m(m.features(y)))``; ``predict``, ``predict_proba`` and ``evaluate_windows`` agree."""
+    import dataclasses
+
+    from course_lib.features import mel_filterbank
+
+    torch.manual_seed(0)
+    m = classify.KeywordSpotter(classify.KwsConfig(channels=(4, 8))).eval()
+    rng = np.random.default_rng(5)
+    y = (0.1 * rng.standard_normal((3, 16000))).astype(np.float32)
+    y[:, 6000:9000] *= 8                                      # a loud "word" in the middle
+    one = m.proba(torch.from_numpy(y))
+    with torch.no_grad():
+        plain = torch.softmax(m(m.features(torch.from_numpy(y))), dim=-1)
+    torch.testing.assert_close(one, plain)
+    warps, shifts = (0.9, 1.0, 1.1), (-1600, 0, 800)
+    m.config = dataclasses.replace(m.config, warps=warps, shifts=shifts)
+    c, passes = m.config, []
+    for w in warps:
+        ref = classify.KeywordSpotter(dataclasses.replace(c, warps=(1.0,), shifts=(0,))).eval()
+        ref.load_state_dict(m.state_dict())
+        ref.mel_fb = torch.as_tensor(mel_filterbank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin * w,
+                                                    fmax=c.fmax * w), dtype=torch.float32)
+        for s in shifts:
+            with torch.no_grad():
+                passes.append(torch.softmax(ref(ref.features(torch.from_numpy(np.roll(y, s, axis=-1)))), dim=-1))
+    avg = m.proba(torch.from_numpy(y))
+    torch.testing.assert_close(avg, torch.stack(passes).mean(dim=0), rtol=1e-4, atol=1e-6)
+    assert not torch.allclose(avg, one, atol=1e-4)            # the passes differ: averaging changes the answer
+    p = m.predict_proba(y[0], sr=16000)
+    np.testing.assert_allclose(list(p.values()), avg[0].numpy(), rtol=1e-5, atol=1e-7)
+    labels = [c.labels[int(i)] for i in avg.argmax(dim=-1)]
+    assert [m.predict(w, sr=16000) for w in y] == labels
+    assert classify.evaluate_windows(m, y, labels, ["v"] * 3)["accuracy"] == 1.0
+
+
+def test_kws_config_refuses_bad_warps_and_shifts():
+    for bad, match in (({"warps": ()}, "at least one"), ({"warps": (1.0, 2.5)}, r"\[0.5, 2\]"),
+                       ({"fmax": 6000.0, "warps": (1.0, 1.5)}, "fmax"), ({"warps": ("x",)}, "factors"),
+                       ({"shifts": (16000,)}, "16000-sample window"), ({"shifts": ()}, "at least one")):
+        with pytest.raises(ParameterError, match=match):
+            classify.KwsConfig(**bad)
+    c = classify.KwsConfig(warps=[0.94, 1, 1.06], shifts=["-1600", 0])   # JSON lists and strings come back typed
+    assert c.warps == (0.94, 1.0, 1.06) and c.shifts == (-1600, 0)
+
 def test_place_in_window():
     rng = np.random.default_rng(0)
     y = np.zeros(8000, np.float32)
