@@ -453,12 +453,13 @@ class KeywordSpotter(nn.Module):
         """
         y = y - y.mean(dim=-1, keepdim=True)
         fbs = self.warp_filterbanks()
-        p = 0.0
-        for s in self.config.shifts:
-            S = self._power_stft(torch.roll(y, s, dims=-1) if s else y)
-            for fb in fbs:
-                p = p + torch.softmax(self(self._normalise(fb @ S)), dim=-1)
-        return p / (len(self.config.shifts) * len(fbs))
+        if len(fbs) == 1 and self.config.shifts == (0,):
+            return torch.softmax(self(self._normalise(fbs[0] @ self._power_stft(y))), dim=-1)
+        x = torch.cat([self._normalise(fb @ S) for S in (self._power_stft(torch.roll(y, s, dims=-1) if s else y)
+                                                         for s in self.config.shifts) for fb in fbs])
+        chunk = max(len(y), 256)                       # the passes through the network in a few large batches
+        p = torch.cat([torch.softmax(self(x[i:i + chunk]), dim=-1) for i in range(0, len(x), chunk)])
+        return p.reshape(-1, len(y), p.shape[-1]).mean(dim=0)   # (passes, batch, labels) -> mean over passes
 
     def warp_filterbanks(self) -> list:
         """The mel filterbanks of ``config.warps``: :func:`course_lib.features.mel_filterbank` with
