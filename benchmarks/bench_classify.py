@@ -12,7 +12,8 @@ NumPy) against ``librosa.effects.time_stretch`` / ``pitch_shift`` with the same 
 (``KeywordSpotter.melspectrogram``, torch) against ``librosa.feature.melspectrogram`` with the
 same settings on a batch of 64 one-second windows. Ratios are ours / librosa's (< 1.0 is faster).
 Then the CPU latency of ``predict`` on one 1 s clip (resampling, features, network) and the
-parameter count of a CNN and a CRNN spotter (untrained: latency does not depend on the weights).
+parameter count of a CNN and a CRNN spotter (untrained: latency does not depend on the weights), and
+of the shipped ``kws_cnn`` in one pass and with its config's test-time warps and shifts.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ def main(argv=None) -> int:
         m = classify.KeywordSpotter(classify.KwsConfig(arch=arch, channels=channels)).eval()
         print(f"KeywordSpotter {arch:4s}: {classify.n_parameters(m):7d} parameters, "
               f"{classify.latency_ms(m, repeats=args.repeat):6.1f} ms per 1 s clip (predict, 1 thread)")
+    import dataclasses
+
+    from course_lib import pretrained
+
+    kws = pretrained.load("kws_cnn", device="cpu")            # the shipped spotter: one pass, then as shipped
+    shipped = kws.config
+    kws.config = dataclasses.replace(shipped, warps=(1.0,), shifts=(0,))
+    one = classify.latency_ms(kws, repeats=args.repeat)
+    kws.config = shipped
+    avg = classify.latency_ms(kws, repeats=args.repeat)
+    n = len(shipped.warps) * len(shipped.shifts)
+    print(f"kws_cnn (shipped):    {classify.n_parameters(kws):7d} parameters, {one:6.1f} ms in one pass, "
+          f"{avg:6.1f} ms averaging {n} passes ({avg / one:.1f}x)")
     return 0
 
 

@@ -244,17 +244,20 @@ def test_per_voice_accuracy():
 
 # --------------------------------------------------------------------------- the shipped checkpoint
 
-# The shipped kws_cnn (record: 0.958 clean, per voice m8 1.00 / alicia 0.983 / f5 1.00 / awb 0.85; a 96 k
+# The shipped kws_cnn (record: 0.967 clean, per voice m8 1.00 / alicia 0.967 / f5 1.00 / awb 0.90; a 96 k
 # parameter CNN trained on the corpus's training voices AND the three real FSDD training speakers: the
 # synthetic-only checkpoint of c66f616, then 70 epochs of the one-cycle schedule at 2e-3 with the real
 # speakers (910e218), then 40 (0e0f1a5) and 32 more at 1e-3, each time on fresh augmented windows:
 # KWS_INIT=shipped KWS_VALID_COPIES=4 KWS_CHANNELS=32,64,128 KWS_COPIES=10 KWS_EPOCHS=32 KWS_LR=1e-3
-# KWS_REAL_COPIES=12 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=2700 python tools/train_models.py kws_cnn) is three
-# clips BELOW the chapter's clean target of 0.97 (chosen on the validation windows, where it beat the 0.967
-# checkpoint before it). These floors, one clip below the measurements (1/240 overall, 1/60 per voice), guard
-# the checkpoint as shipped (a broken or swapped one fails); raise them to 0.97 when a retrained one meets it.
-KWS_FLOOR = 0.954
-KWS_VOICE_FLOOR = 0.833
+# KWS_REAL_COPIES=12 KWS_SCHEDULE=one-cycle KWS_TIME_BUDGET=2700 python tools/train_models.py kws_cnn), its
+# predictions averaged over three frequency warps and three shifts of the window since December 2026
+# (KWS_WARPS=0.94,1,1.06 KWS_SHIFTS=-1600,0,1600 KWS_TIME_BUDGET=0: the same weights; chosen on the validation
+# windows, 0.873 -> 0.884). One pass read 0.958 (awb 0.85). Still one clip BELOW the chapter's clean target of
+# 0.97. These floors, one clip below the measurements (1/240 overall, 1/60 per voice), guard the checkpoint
+# as shipped (a broken or swapped one fails, and so does the same one in a single pass: 0.958, awb 0.85);
+# raise them to 0.97 when a retrained one meets it.
+KWS_FLOOR = 0.962
+KWS_VOICE_FLOOR = 0.883
 
 
 def test_shipped_kws_checkpoint_quality_on_test_voices():
@@ -282,9 +285,10 @@ def test_shipped_kws_checkpoint_quality_on_test_voices():
 
 def test_shipped_kws_checkpoint_in_noise():
     """Chapter 07's noise figures, measured on the test voices with the noises' *test* takes (never used
-    in training), the record's windows (seeded), floors one clip below the measurements: 0.904 at 10 dB
-    (m8 .95 / alicia .883 / f5 .933 / awb .85; target 0.90 met) and 0.775 at 0 dB (.80 / .783 / .833 / .683;
-    target 0.75 met). The checkpoints before it (0e0f1a5: 0.883 / 0.7375; 910e218: 0.896 / 0.721) are red here."""
+    in training), the record's windows (seeded), floors one clip below the measurements, with the config's
+    warps and shifts: 0.900 at 10 dB (m8 .933 / alicia .917 / f5 .917 / awb .833; target 0.90 met, by no
+    margin) and 0.792 at 0 dB (.817 / .817 / .817 / .717; target 0.75 met); in one pass 0.904 / 0.775. The
+    checkpoints before it (0e0f1a5: 0.883 / 0.7375; 910e218: 0.896 / 0.721) are red here."""
     from course_lib import data, pretrained
 
     kws = pretrained.load("kws_cnn", device="cpu")
@@ -294,12 +298,13 @@ def test_shipped_kws_checkpoint_in_noise():
         w, lab, voices = classify.eval_windows(clips, rng=np.random.default_rng(1), snr_db=snr)
         acc[name] = classify.evaluate_windows(kws, w, lab, voices)["accuracy"]
         assert acc[name] == pytest.approx(kws.record["metrics"]["test_noisy"][name]["accuracy"], abs=0.01), name
-    assert acc["0 dB"] >= 0.770, acc
-    assert acc["10 dB"] >= 0.900, acc
+    assert acc["0 dB"] >= 0.787, acc
+    assert acc["10 dB"] >= 0.895, acc
 
 
 # measured on the shipped real recordings (data/real, FSDD takes 0-9, 8 kHz as recorded, centred in the 1 s
-# window by predict): 0.915 overall, lucas 0.95, theo 0.88 — issue #25's target, 0.90, met. The model trained
+# window by predict): 0.915 overall, lucas 0.95, theo 0.88 — issue #25's target, 0.90, met (the same in one
+# pass and with the config's warps and shifts). The model trained
 # on the three real training speakers (george, jackson, yweweler), never on these two. (The synthetic-only
 # checkpoint of c66f616: 0.685, lucas 0.82, theo 0.55; the checkpoints before this one, 0e0f1a5: 0.905, theo
 # 0.86, and 910e218: 0.885, theo 0.84 — red here.)
