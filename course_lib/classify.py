@@ -364,11 +364,14 @@ class KwsConfig:
         except (TypeError, ValueError):
             raise ParameterError(f"warps={self.warps!r} must be factors and shifts={self.shifts!r} whole numbers "
                                  "of samples, e.g. warps=(0.94, 1.0, 1.06), shifts=(-1600, 0, 1600)") from None
-        n_window = int(round(getattr(self, "window_s", 1.0) * self.sr))
+        try:                                  # LangIdConfig's window_s (checked, and named, by LangIdConfig)
+            n_window = int(round(float(getattr(self, "window_s", 1.0)) * self.sr))
+        except (TypeError, ValueError):
+            n_window = 0
         if not self.warps or not all(0.5 <= w <= 2.0 for w in self.warps) or self.fmax * max(self.warps) > self.sr / 2:
             raise ParameterError(f"warps={self.warps!r}: need at least one factor, each in [0.5, 2], and "
                                  f"fmax * max(warps) <= sr / 2 = {self.sr / 2:g} Hz (fmax={self.fmax:g})")
-        if not self.shifts or not all(abs(s) < n_window for s in self.shifts):
+        if not self.shifts or (n_window > 0 and not all(abs(s) < n_window for s in self.shifts)):
             raise ParameterError(f"shifts={self.shifts!r}: need at least one, each shorter than the "
                                  f"{n_window}-sample window; (0,) for none")
         if self.arch not in ("cnn", "crnn"):
