@@ -20,7 +20,8 @@ valid trials and averaged (:func:`course_lib.speaker.average_scores`, equal weig
 on the test voices, and nothing but a mean and a spread on the valid ones), for every back end, and the
 test EER of random sub-ensembles of k networks (mean, min and max over ``--subsets`` draws) to show how
 the figure falls with k. The GMM-UBM baseline (32 components, MAP means, as in the recipe) is scored on
-the same trials. EER in %, pooled and per test voice.
+the same trials, and last the PLDA ensemble's average and the GMM-UBM averaged in turn, equal weights (a
+hybrid of the network side and the baseline, not the network alone). EER in %, pooled and per test voice.
 """
 
 from __future__ import annotations
@@ -141,6 +142,14 @@ def main(argv=None):
     gte = ubm.trial_scores(list(segs["test"][0].transpose(0, 2, 1)), ti, tj, progress=True)
     result["gmm_ubm"] = figures(gva, gte)
     show("GMM-UBM baseline", result["gmm_ubm"])
+    # the PLDA ensemble as one system beside the GMM-UBM, equal weights again (a hybrid, not the network)
+    dev = np.stack([scores[n]["plda"][0] for n in names], 1)
+    te = np.stack([scores[n]["plda"][1] for n in names], 1)
+    pair_dev = np.stack([speaker.average_scores(dev, dev), gva], 1)
+    pair_te = np.stack([speaker.average_scores(dev, te), gte], 1)
+    result["plda_ensemble_and_gmm_ubm"] = figures(speaker.average_scores(pair_dev, pair_dev),
+                                                  speaker.average_scores(pair_dev, pair_te))
+    show(f"ensemble of {len(names)} (PLDA) + GMM-UBM", result["plda_ensemble_and_gmm_ubm"])
     result["seconds"] = round(time.time() - t0, 1)
     if args.out:
         args.out.write_text(json.dumps(result, indent=1))
