@@ -456,8 +456,6 @@ class KeywordSpotter(nn.Module):
         """
         y = y - y.mean(dim=-1, keepdim=True)
         fbs = self.warp_filterbanks()
-        if len(fbs) == 1 and self.config.shifts == (0,):
-            return torch.softmax(self(self._normalise(fbs[0] @ self._power_stft(y))), dim=-1)
         x = torch.cat([self._normalise(fb @ S) for S in (self._power_stft(torch.roll(y, s, dims=-1) if s else y)
                                                          for s in self.config.shifts) for fb in fbs])
         chunk = max(len(y), 256)                       # the passes through the network in a few large batches
