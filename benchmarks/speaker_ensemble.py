@@ -119,10 +119,12 @@ def main(argv=None):
         for b in BACK_ENDS:
             show(f"{name} {b}", result["runs"][name][b])
     rng = np.random.default_rng(args.seed)
+    averaged = {}                                   # back end -> the ensemble's (valid, test) scores
     for b in BACK_ENDS:
         dev = np.stack([scores[n][b][0] for n in names], 1)
         te = np.stack([scores[n][b][1] for n in names], 1)
-        ens = figures(speaker.average_scores(dev, dev), speaker.average_scores(dev, te))
+        averaged[b] = speaker.average_scores(dev, dev), speaker.average_scores(dev, te)
+        ens = figures(*averaged[b])
         result["ensemble"][b] = ens
         show(f"ensemble of {len(names)}, {b}", ens)
         curve = {}
@@ -143,10 +145,7 @@ def main(argv=None):
     result["gmm_ubm"] = figures(gva, gte)
     show("GMM-UBM baseline", result["gmm_ubm"])
     # the PLDA ensemble as one system beside the GMM-UBM, equal weights again (a hybrid, not the network)
-    dev = np.stack([scores[n]["plda"][0] for n in names], 1)
-    te = np.stack([scores[n]["plda"][1] for n in names], 1)
-    pair_dev = np.stack([speaker.average_scores(dev, dev), gva], 1)
-    pair_te = np.stack([speaker.average_scores(dev, te), gte], 1)
+    pair_dev, pair_te = np.stack([averaged["plda"][0], gva], 1), np.stack([averaged["plda"][1], gte], 1)
     result["plda_ensemble_and_gmm_ubm"] = figures(speaker.average_scores(pair_dev, pair_dev),
                                                   speaker.average_scores(pair_dev, pair_te))
     show(f"ensemble of {len(names)} (PLDA) + GMM-UBM", result["plda_ensemble_and_gmm_ubm"])
